@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// iscsid: the iSCSI initiator daemon. This release checks the kernel side only; the session
+// service (login, handoff, recovery, control socket) is tracked as the end-to-end work.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+
+#include <uapi/iscsi_ini.h>
+
+#include "kernel_link.hpp"
+
+#ifndef ISCSI_INI_VERSION
+#define ISCSI_INI_VERSION "unknown"
+#endif
+
+namespace {
+
+int check_kernel() {
+    iscsid::kernel_link link;
+    if (auto ec = iscsid::kernel_link::open(link)) {
+        if (ec == std::errc::no_such_file_or_directory)
+            std::fprintf(stderr, "iscsid: the kernel module is not loaded (modprobe iscsi_ini)\n");
+        else
+            std::fprintf(stderr, "iscsid: cannot reach the kernel's netlink family %s: %s\n",
+                         ISCSI_INI_FAMILY_NAME, ec.message().c_str());
+        return 1;
+    }
+    iscsid::kernel_version v;
+    if (auto ec = link.query_version(v)) {
+        std::fprintf(stderr, "iscsid: version query failed: %s\n", ec.message().c_str());
+        return 1;
+    }
+    std::printf("kernel module iscsi_ini %s, netlink interface version %u (iscsid speaks %u)\n",
+                v.module.c_str(), v.interface, ISCSI_INI_FAMILY_VERSION);
+    if (v.interface != ISCSI_INI_FAMILY_VERSION) {
+        std::fprintf(stderr, "iscsid: kernel interface version %u is not the one this daemon speaks (%u)\n",
+                     v.interface, ISCSI_INI_FAMILY_VERSION);
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"iscsid: iSCSI initiator daemon (login and recovery in user space, datapath in the "
+                 "iscsi_ini kernel module)"};
+    app.set_version_flag("--version", std::string("iscsid ") + ISCSI_INI_VERSION);
+    bool check = false;
+    app.add_flag("--check-kernel", check,
+                 "Ask the loaded kernel module for its netlink interface version and exit: 0 when it is the "
+                 "version this daemon speaks");
+    CLI11_PARSE(app, argc, argv);
+    if (check)
+        return check_kernel();
+    std::fprintf(stderr, "iscsid: nothing to do: this release only has --check-kernel (see --help)\n");
+    return 2;
+}
