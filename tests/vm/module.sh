@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Guest script (tools/vm/run --tap): the module loads, registers its generic netlink family with the
+# events group, answers iscsid's version query (also for an unprivileged user: the query is read-only),
+# and unloads without a trace.
+# usage: module.sh BUILD_DIR
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$1
+. "$top/tools/vm/guest/tap.sh"
+
+check "insmod iscsi_ini.ko" insmod "$build/kmod/iscsi_ini.ko"
+check_output "module is live" '^iscsi_ini .* Live' cat /proc/modules
+check_output "family iscsi_ini listed by genl ctrl" 'Name: iscsi_ini' genl ctrl list
+check_output "family has the events multicast group" 'events' genl ctrl get name iscsi_ini
+check_output "iscsid --check-kernel gets the interface version" 'netlink interface version 1 ' \
+	"$build/iscsid/iscsid" --check-kernel
+check_output "the version query works for an unprivileged user" 'netlink interface version 1 ' \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$build/iscsid/iscsid" --check-kernel
+check "rmmod iscsi_ini" rmmod iscsi_ini
+check_fails "family gone after unload" genl ctrl get name iscsi_ini
+check_output "iscsid names the missing module" 'not loaded' sh -c "'$build/iscsid/iscsid' --check-kernel 2>&1; true"
+check "load and unload again" sh -c "insmod '$build/kmod/iscsi_ini.ko' && rmmod iscsi_ini"
+tap_end
