@@ -257,14 +257,13 @@ result<std::vector<std::byte>> chap_response(chap_algorithm algorithm, std::uint
     // EVP_MD_CTX_free() cleanses the digest state, which holds secret bytes.
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     std::vector<std::byte> out(digest_length(algorithm));
+    auto* out_bytes = reinterpret_cast<unsigned char*>(out.data()); // NOLINT
     unsigned int out_length = 0;
     if (!md || !ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
         EVP_DigestUpdate(ctx.get(), &identifier, 1) != 1 ||
         EVP_DigestUpdate(ctx.get(), secret.data(), secret.size()) != 1 ||
         EVP_DigestUpdate(ctx.get(), challenge.data(), challenge.size()) != 1 ||
-        EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_length) !=
-            1 || // NOLINT
-        out_length != out.size())
+        EVP_DigestFinal_ex(ctx.get(), out_bytes, &out_length) != 1 || out_length != out.size())
         return chap_error(chap_errc::crypto_failure);
     return out;
 }
@@ -302,7 +301,8 @@ void secret_bytes::wipe() noexcept {
 result<chap_initiator> chap_initiator::create(const chap_config& config) {
     if (config.name.empty() || config.secret.empty())
         return chap_error(chap_errc::missing_credentials);
-    if (!config.target_secret.empty() && config.target_name.empty())
+    // Half a mutual configuration must not silently become one-way CHAP.
+    if (config.target_secret.empty() != config.target_name.empty())
         return chap_error(chap_errc::missing_credentials);
     const auto& algs = config.algorithms;
     bool algorithms_ok = !algs.empty() && std::all_of(algs.begin(), algs.end(), known_algorithm);

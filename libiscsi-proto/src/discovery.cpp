@@ -28,10 +28,14 @@ struct target_record {
 };
 
 void add_address(discovered_target& target, portal address, const portal& discovery_portal) {
-    // A link-local address is only meaningful on one link; the target can only mean ours.
-    if (address.is_link_local() && address.zone().empty() && !discovery_portal.zone().empty()) {
-        address.host += '%';
-        address.host += discovery_portal.zone();
+    // A link-local address is only meaningful on the link we reached the target over; a zone the
+    // target sent names one of its own interfaces, not ours.
+    if (address.is_link_local()) {
+        address.host.erase(std::min(address.host.find('%'), address.host.size()));
+        if (!discovery_portal.zone().empty()) {
+            address.host += '%';
+            address.host += discovery_portal.zone();
+        }
     }
     if (std::find(target.portals.begin(), target.portals.end(), address) == target.portals.end())
         target.portals.push_back(std::move(address));

@@ -383,6 +383,9 @@ TEST(ChapInitiator, RefusesBadConfiguration) {
     c.target_name = "";
     EXPECT_EQ(refuse(c), chap_errc::missing_credentials);
     c = mutual_config();
+    c.target_secret = "";
+    EXPECT_EQ(refuse(c), chap_errc::missing_credentials);
+    c = mutual_config();
     c.target_secret = initiator_secret;
     EXPECT_EQ(refuse(c), chap_errc::same_secret_both_ways);
     c = one_way_config();

@@ -79,8 +79,8 @@ inline std::error_code make_error_code(chap_errc e) noexcept {
 struct chap_config {
     std::string_view name;   // CHAP_N we answer with
     std::string_view secret; // proves us to the target
-    // Mutual CHAP when target_secret is not empty: the target must answer with CHAP_N equal to
-    // target_name and prove it knows target_secret, which must differ from `secret`.
+    // Mutual CHAP when both are set (setting only one is refused): the target must answer with
+    // CHAP_N equal to target_name and prove it knows target_secret, which must differ from `secret`.
     std::string_view target_name;
     std::string_view target_secret;
     // Offered in this order of preference; the target picks one.

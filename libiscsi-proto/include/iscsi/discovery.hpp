@@ -61,8 +61,9 @@ struct sendtargets_response {
 
 // Parses the response pairs. `discovery_portal` is the portal the request was sent to: a target
 // that lists no TargetAddress is reachable there (without a known portal group tag), and a
-// link-local IPv6 TargetAddress without a zone inherits the discovery portal's zone. Keys other
-// than TargetName, TargetAlias and TargetAddress are ignored.
+// link-local IPv6 TargetAddress gets the discovery portal's zone (or none), replacing any zone the
+// target sent. Keys other than TargetName, TargetAlias and TargetAddress are ignored; of several
+// TargetAlias keys for one target the last counts.
 result<sendtargets_response> parse_sendtargets(std::span<const text_pair> response,
                                                const portal& discovery_portal);
 
