@@ -109,7 +109,8 @@ struct ahs_entry {
 // Splits the AHS area of a PDU; bad_length when an AHS claims more bytes than are left.
 result<std::vector<ahs_entry>> split_ahs(std::span<const std::byte> ahs);
 
-// Appends one AHS (header, `specific`, padding) to an AHS area.
+// Appends one AHS (header, `specific`, padding) to an AHS area. An AHS area past max_ahs_size,
+// which any `specific` over 1017 bytes makes, is refused by serialize().
 void append_ahs(std::vector<std::byte>& ahs, std::uint8_t type, std::span<const std::byte> specific);
 
 // Typed PDUs. Each builds a pdu with to_pdu() and reads one with from_pdu(), which fails with
