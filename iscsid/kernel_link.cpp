@@ -5,7 +5,6 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
-
 #include <uapi/iscsi_ini.h>
 
 namespace iscsid {
@@ -14,14 +13,20 @@ namespace {
 // libnl reports its own error numbers; map the ones that matter to errno values.
 std::error_code from_nl(int nlerr) {
     switch (-nlerr) {
-    case NLE_OBJ_NOTFOUND: return std::make_error_code(std::errc::no_such_file_or_directory);
-    case NLE_PERM: return std::make_error_code(std::errc::operation_not_permitted);
-    case NLE_NOMEM: return std::make_error_code(std::errc::not_enough_memory);
-    case NLE_INVAL: return std::make_error_code(std::errc::invalid_argument);
+    case NLE_OBJ_NOTFOUND:
+        return std::make_error_code(std::errc::no_such_file_or_directory);
+    case NLE_PERM:
+        return std::make_error_code(std::errc::operation_not_permitted);
+    case NLE_NOMEM:
+        return std::make_error_code(std::errc::not_enough_memory);
+    case NLE_INVAL:
+        return std::make_error_code(std::errc::invalid_argument);
     case NLE_MSG_TRUNC:
     case NLE_MSGTYPE_NOSUPPORT:
-    case NLE_PROTO_MISMATCH: return std::make_error_code(std::errc::protocol_error);
-    default: return std::make_error_code(std::errc::io_error);
+    case NLE_PROTO_MISMATCH:
+        return std::make_error_code(std::errc::protocol_error);
+    default:
+        return std::make_error_code(std::errc::io_error);
     }
 }
 

@@ -13,8 +13,8 @@ struct nl_sock;
 namespace iscsid {
 
 struct kernel_version {
-    std::uint32_t interface = 0;  // ISCSI_INI_A_VERSION: the netlink interface version
-    std::string module;           // ISCSI_INI_A_MODULE_VERSION: the module's release
+    std::uint32_t interface = 0; // ISCSI_INI_A_VERSION: the netlink interface version
+    std::string module;          // ISCSI_INI_A_MODULE_VERSION: the module's release
 };
 
 // Decodes a VERSION_GET reply. Fails with EPROTO when a required attribute is missing or malformed.

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// iscsid: the iSCSI initiator daemon. This release checks the kernel side only; the session
-// service (login, handoff, recovery, control socket) is tracked as the end-to-end work.
+// iscsid: the iSCSI initiator daemon.
+#include "control_protocol.hpp"
+#include "daemon.hpp"
+#include "kernel_link.hpp"
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
-
 #include <uapi/iscsi_ini.h>
-
-#include "kernel_link.hpp"
 
 #ifndef ISCSI_INI_VERSION
 #define ISCSI_INI_VERSION "unknown"
@@ -43,16 +42,22 @@ int check_kernel() {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"iscsid: iSCSI initiator daemon (login and recovery in user space, datapath in the "
-                 "iscsi_ini kernel module)"};
+    CLI::App app{"iscsid: the iSCSI initiator daemon. Logs in to targets for iscsictl, hands each logged-in "
+                 "connection to the iscsi_ini kernel module, and serves iscsictl on a Unix socket."};
     app.set_version_flag("--version", std::string("iscsid ") + ISCSI_INI_VERSION);
+    iscsid::daemon_options opts;
+    opts.socket_path = std::string(iscsid::control::default_socket_path);
     bool check = false;
+    app.add_option("--socket", opts.socket_path, "Control socket path")->capture_default_str();
+    app.add_flag("-f,--foreground", opts.foreground,
+                 "Stay in the foreground and log to stderr (systemd and tests); otherwise detach once the "
+                 "control socket listens and log to syslog");
+    app.add_flag("-v,--verbose", opts.verbose, "Log debug messages too");
     app.add_flag("--check-kernel", check,
                  "Ask the loaded kernel module for its netlink interface version and exit: 0 when it is the "
                  "version this daemon speaks");
     CLI11_PARSE(app, argc, argv);
     if (check)
         return check_kernel();
-    std::fprintf(stderr, "iscsid: nothing to do: this release only has --check-kernel (see --help)\n");
-    return 2;
+    return iscsid::run_daemon(opts);
 }

@@ -10,7 +10,8 @@ bool valid_key_name(std::string_view key) noexcept {
         return false;
     return std::all_of(key.begin(), key.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-               c == '-' || c == '+' || c == '@' || c == '_';
+               c == '-' || c == '+' || c == '@' || c == '_' ||
+               c == '#'; // X#NodeArchitecture and other registered public extension keys (RFC 7143 13.26)
     });
 }
 

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Decoding of the kernel's VERSION_GET reply, with messages built the way the kernel builds them.
+#include "kernel_link.hpp"
+
 #include <gtest/gtest.h>
 #include <memory>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
-
 #include <uapi/iscsi_ini.h>
-
-#include "kernel_link.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The key=value text format of RFC 7143 section 6.1.
+#include "iscsi/text.hpp"
+
 #include <gtest/gtest.h>
 #include <string>
-
-#include "iscsi/text.hpp"
 
 namespace {
 
@@ -27,6 +27,12 @@ TEST(Text, ParsesPairsInOrderKeepingDuplicates) {
     EXPECT_EQ((*r)[1], (iscsi::text_pair{"MaxRecvDataSegmentLength", "65536"}));
     EXPECT_EQ((*r)[2], (iscsi::text_pair{"X-com.example", "a=b"})); // only the first '=' separates
     EXPECT_EQ((*r)[3], (iscsi::text_pair{"HeaderDigest", "None"}));
+}
+
+TEST(Text, AcceptsPublicExtensionKeys) {
+    auto r = iscsi::parse_text(raw(lit("X#NodeArchitecture=LIO,6.1\0")));
+    ASSERT_TRUE(r) << r.error().message();
+    EXPECT_EQ((*r)[0].key, "X#NodeArchitecture");
 }
 
 TEST(Text, EmptyValueAndEmptyText) {
@@ -60,7 +66,8 @@ TEST(Text, ValueLengthLimit) {
 }
 
 TEST(Text, RoundTrip) {
-    std::vector<iscsi::text_pair> pairs{{"InitiatorName", "iqn.2026-11.org.example:host"}, {"SessionType", "Normal"}};
+    std::vector<iscsi::text_pair> pairs{{"InitiatorName", "iqn.2026-11.org.example:host"},
+                                        {"SessionType", "Normal"}};
     auto bytes = iscsi::encode_text(pairs);
     EXPECT_EQ(bytes.size(), std::string("InitiatorName=iqn.2026-11.org.example:host").size() + 1 + 19);
     EXPECT_EQ(bytes.back(), std::byte{0});

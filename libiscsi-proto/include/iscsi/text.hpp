@@ -23,7 +23,8 @@ struct text_pair {
     bool operator==(const text_pair&) const = default;
 };
 
-// True when `key` is a syntactically valid key name: 1..63 characters of [A-Za-z0-9.+@_-].
+// True when `key` is a syntactically valid key name: 1..63 characters of [A-Za-z0-9.+@_#-]
+// ('#' for the X# public extension keys).
 bool valid_key_name(std::string_view key) noexcept;
 
 // Splits a complete text (all continued PDUs already joined) into pairs, in order, duplicates kept.
