@@ -11,6 +11,8 @@ warn_ko=$1
 run=$top/tools/vm/run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The runs below fail on purpose and the harness keeps failed runs' directories: keep them in ours.
+export TMPDIR=$tmp
 
 # Runs the VM with a one-line guest script; sets $out (stdout+stderr) and $rc.
 vm() {
