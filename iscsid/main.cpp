@@ -56,7 +56,13 @@ int main(int argc, char** argv) {
     app.add_flag("--check-kernel", check,
                  "Ask the loaded kernel module for its netlink interface version and exit: 0 when it is the "
                  "version this daemon speaks");
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version are "errors" that exit 0; real usage errors exit 2, as documented.
+        int status = app.exit(e);
+        return status == 0 ? 0 : 2;
+    }
     if (check)
         return check_kernel();
     return iscsid::run_daemon(opts);
