@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Fuzzes the key=value text parser: any input is parsed or refused, and what parses re-encodes to
 // text that parses to the same pairs.
+#include "iscsi/text.hpp"
+
 #include <cstdint>
 #include <cstdlib>
-
-#include "iscsi/text.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto r = iscsi::parse_text(std::as_bytes(std::span(data, size)));

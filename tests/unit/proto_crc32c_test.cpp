@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // CRC32C against the iSCSI test vectors of RFC 3720 appendix B.4.
+#include "iscsi/crc32c.hpp"
+
 #include <array>
 #include <cstdint>
 #include <gtest/gtest.h>
 #include <numeric>
 #include <vector>
-
-#include "iscsi/crc32c.hpp"
 
 namespace {
 

@@ -12,18 +12,18 @@
 namespace iscsi {
 
 enum class errc {
-    truncated = 1,        // input ends before a length it announced
-    bad_length,           // a length field is out of its allowed range
-    bad_opcode,           // opcode unknown or not valid in this direction
-    bad_digest,           // header or data digest mismatch
-    bad_format,           // a field or text value violates the specification
-    protocol_violation,   // a valid PDU at the wrong time or with inconsistent fields
-    negotiation_failed,   // key negotiation cannot produce an acceptable value
+    truncated = 1,      // input ends before a length it announced
+    bad_length,         // a length field is out of its allowed range
+    bad_opcode,         // opcode unknown or not valid in this direction
+    bad_digest,         // header or data digest mismatch
+    bad_format,         // a field or text value violates the specification
+    protocol_violation, // a valid PDU at the wrong time or with inconsistent fields
+    negotiation_failed, // key negotiation cannot produce an acceptable value
     authentication_failed,
-    login_rejected,       // the target refused the login (status class 2 or 3)
-    target_moved,         // redirect (status class 1)
+    login_rejected, // the target refused the login (status class 2 or 3)
+    target_moved,   // redirect (status class 1)
     timed_out,
-    unsupported,          // valid per the RFC but not implemented by this initiator
+    unsupported, // valid per the RFC but not implemented by this initiator
 };
 
 const std::error_category& category() noexcept;
@@ -36,9 +36,9 @@ inline std::error_code make_error_code(errc e) noexcept {
 template <class T>
 class [[nodiscard]] result {
 public:
-    result(T value) : v_(std::move(value)) {}                 // NOLINT(google-explicit-constructor)
-    result(std::error_code ec) : v_(ec) { assert(ec); }        // NOLINT(google-explicit-constructor)
-    result(errc e) : v_(make_error_code(e)) {}                  // NOLINT(google-explicit-constructor)
+    result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
+    result(std::error_code ec) : v_(ec) { assert(ec); } // NOLINT(google-explicit-constructor)
+    result(errc e) : v_(make_error_code(e)) {}          // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }

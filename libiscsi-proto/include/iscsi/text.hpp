@@ -4,17 +4,17 @@
 // how values are negotiated is in negotiation.hpp.
 #pragma once
 
+#include "iscsi/result.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "iscsi/result.hpp"
-
 namespace iscsi {
 
-inline constexpr std::size_t max_key_length = 63;      // RFC 7143 section 6.1, standard-label
+inline constexpr std::size_t max_key_length = 63;          // RFC 7143 section 6.1, standard-label
 inline constexpr std::size_t max_text_value_length = 8192; // longest value any key allows (binary CHAP)
 
 struct text_pair {
