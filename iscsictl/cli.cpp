@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "cli.hpp"
+
+#include "exit_codes.hpp"
+#include "output.hpp"
+#include "store.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <istream>
+#include <map>
+#include <ostream>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef ISCSI_INI_VERSION
+#define ISCSI_INI_VERSION "unknown"
+#endif
+
+namespace iscsictl {
+namespace {
+
+// Usage lines in the exact forms the documentation gives, instead of CLI11's generated ones.
+class usage_formatter final : public CLI::Formatter {
+public:
+    void set_usage(const CLI::App* app, std::string usage) { usages_[app] = std::move(usage); }
+    std::string make_usage(const CLI::App* app, std::string name) const override {
+        auto it = usages_.find(app);
+        if (it == usages_.end())
+            return CLI::Formatter::make_usage(app, std::move(name));
+        return "Usage: " + it->second + "\n";
+    }
+
+private:
+    std::map<const CLI::App*, std::string> usages_;
+};
+
+struct global_options {
+    std::string store;
+    std::string socket; // the iscsid control socket, for the daemon verbs
+    bool json = false;
+    int verbose = 0;
+    int quiet = 0;
+};
+
+struct context {
+    const invocation& io;
+    std::filesystem::path store_path;
+    std::filesystem::path initiatorname_path;
+    std::unique_ptr<printer> print;
+    bool quiet = false;
+
+    void note(std::string_view message) const {
+        if (!quiet)
+            print->note(message);
+    }
+    void warn(std::string_view message) const {
+        if (!quiet)
+            io.err << "iscsictl: warning: " << message << '\n';
+    }
+};
+
+// One KEY=VALUE of the command line; an empty value restores the key's default.
+struct setting {
+    const key_def* key;
+    std::string value;
+};
+
+error usage_error(std::string message) {
+    return {exit_code::usage, std::move(message)};
+}
+
+// Restores the terminal's echo even when reading fails.
+class echo_off {
+public:
+    echo_off() {
+        if (::tcgetattr(STDIN_FILENO, &saved_) != 0)
+            return;
+        termios quiet = saved_;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    }
+    echo_off(const echo_off&) = delete;
+    echo_off& operator=(const echo_off&) = delete;
+    ~echo_off() {
+        if (active_)
+            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    }
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+// One line of standard input: typed without echo at a terminal, or the next line of a pipe.
+outcome<std::string> read_secret(const key_def& key, const invocation& io) {
+    std::string secret;
+    if (io.in_is_terminal) {
+        io.err << key.name << ": " << std::flush;
+        echo_off hidden;
+        std::getline(io.in, secret);
+        io.err << '\n';
+    } else {
+        std::getline(io.in, secret);
+    }
+    if (secret.ends_with('\r'))
+        secret.pop_back();
+    if (secret.empty() && !io.in)
+        return usage_error("no value for " + std::string(key.name) + " on standard input");
+    return secret;
+}
+
+std::string_view kind_noun(section_kind kind) {
+    return kind == section_kind::discovery ? "discovery portal" : section_name(kind);
+}
+
+// Checks every KEY=VALUE before the store is touched, reading "-" secrets from standard input.
+outcome<std::vector<setting>> parse_settings(std::span<const std::string> args, section_kind kind,
+                                             const invocation& io) {
+    std::vector<setting> settings;
+    for (const std::string& arg : args) {
+        auto equals = arg.find('=');
+        std::string name = arg.substr(0, equals);
+        const key_def* key = find_key(kind, name);
+        if (equals == std::string::npos)
+            return usage_error(key ? name + " needs a value: " + name + "=VALUE"
+                                   : "expected KEY=VALUE, got an argument without '='");
+        if (!key)
+            return usage_error("unknown key '" + name + "' for a " + std::string(kind_noun(kind)) +
+                               "; see 'iscsictl modify " + std::string(section_name(kind)) + " --help'");
+        if (key->repeatable)
+            return usage_error(name +
+                               " is not a KEY=VALUE setting: give portals as arguments of add and remove");
+        if (std::ranges::any_of(settings, [&](const setting& s) { return s.key == key; }))
+            return usage_error(name + " is given twice");
+        std::string value = arg.substr(equals + 1);
+        if (key->secret && value == "-") {
+            auto secret = read_secret(*key, io);
+            if (!secret)
+                return secret.error_value();
+            value = std::move(*secret);
+            if (value.empty())
+                return usage_error(name + ": the secret read from standard input is empty");
+        }
+        if (!value.empty()) {
+            auto normal = normalise_value(*key, value);
+            if (!normal)
+                return normal.error_value();
+            value = std::move(*normal);
+        }
+        settings.push_back({key, std::move(value)});
+    }
+    return settings;
+}
+
+status apply_settings(store& s, section_kind kind, std::string_view subsection,
+                      std::span<const setting> settings) {
+    for (const setting& each : settings) {
+        auto applied = each.value.empty() ? s.unset(kind, subsection, each.key->name)
+                                          : s.set(kind, subsection, each.key->name, each.value);
+        if (!applied)
+            return applied;
+    }
+    return done{};
+}
+
+outcome<std::string> normalise_portal(std::string_view text) {
+    return normalise_value(*find_key(section_kind::target, "portal"), text);
+}
+
+// A host without any initiator name gets one the first time it is configured, as open-iscsi's
+// installation does; a store edited without root rights still works, with a warning.
+void ensure_initiator(const context& ctx) {
+    auto current = load_store(ctx.store_path);
+    if (!current)
+        return; // update_store reports the store's problem
+    if (auto name = ensure_initiator_name(*current, ctx.initiatorname_path); !name)
+        ctx.warn(name.error_value().message);
+}
+
+status add_target(const context& ctx, const std::string& iqn_text, std::span<const std::string> args) {
+    auto iqn = normalise_subsection(section_kind::target, iqn_text);
+    if (!iqn)
+        return iqn.error_value();
+    std::vector<std::string> portals, assignments;
+    for (const std::string& arg : args)
+        (arg.find('=') == std::string::npos ? portals : assignments).push_back(arg);
+    if (portals.empty())
+        return usage_error("add target needs at least one PORTAL after the IQN");
+    for (std::string& portal : portals) {
+        auto normal = normalise_portal(portal);
+        if (!normal)
+            return normal.error_value();
+        portal = std::move(*normal);
+    }
+    auto settings = parse_settings(assignments, section_kind::target, ctx.io);
+    if (!settings)
+        return settings.error_value();
+    ensure_initiator(ctx);
+    std::size_t added = 0;
+    auto updated = update_store(ctx.store_path, [&](store& s) -> status {
+        bool exists = s.has_section(section_kind::target, *iqn);
+        if (exists && !settings->empty())
+            return error{exit_code::already_exists,
+                         "target '" + *iqn +
+                             "' already exists: change its settings with 'iscsictl modify target'"};
+        if (!exists)
+            if (auto section = s.add_section(section_kind::target, *iqn); !section)
+                return section;
+        for (const std::string& portal : portals) {
+            auto result = s.add_value(section_kind::target, *iqn, "portal", portal);
+            if (result)
+                ++added;
+            else if (!exists || result.error_value().code != exit_code::already_exists)
+                return result;
+        }
+        if (added == 0)
+            return error{exit_code::already_exists, "target '" + *iqn + "' already has every portal given"};
+        return apply_settings(s, section_kind::target, *iqn, *settings);
+    });
+    if (!updated)
+        return updated;
+    ctx.note("added " + std::to_string(added) + (added == 1 ? " portal" : " portals") + " of target " + *iqn);
+    return done{};
+}
+
+status add_discovery(const context& ctx, const std::string& portal_text, std::span<const std::string> args) {
+    auto portal = normalise_subsection(section_kind::discovery, portal_text);
+    if (!portal)
+        return portal.error_value();
+    auto settings = parse_settings(args, section_kind::discovery, ctx.io);
+    if (!settings)
+        return settings.error_value();
+    ensure_initiator(ctx);
+    auto updated = update_store(ctx.store_path, [&](store& s) -> status {
+        if (auto section = s.add_section(section_kind::discovery, *portal); !section)
+            return section;
+        return apply_settings(s, section_kind::discovery, *portal, *settings);
+    });
+    if (!updated)
+        return updated;
+    ctx.note("added discovery portal " + *portal);
+    return done{};
+}
+
+status remove_target(const context& ctx, const std::string& iqn_text, const std::string& portal_text) {
+    auto iqn = normalise_subsection(section_kind::target, iqn_text);
+    if (!iqn)
+        return iqn.error_value();
+    std::string portal;
+    if (!portal_text.empty()) {
+        auto normal = normalise_portal(portal_text);
+        if (!normal)
+            return normal.error_value();
+        portal = std::move(*normal);
+    }
+    auto updated = update_store(ctx.store_path, [&](store& s) {
+        return portal.empty() ? s.remove_section(section_kind::target, *iqn)
+                              : s.remove_value(section_kind::target, *iqn, "portal", portal);
+    });
+    if (!updated)
+        return updated;
+    ctx.note(portal.empty() ? "removed target " + *iqn : "removed portal " + portal + " of target " + *iqn);
+    return done{};
+}
+
+status remove_discovery(const context& ctx, const std::string& portal_text) {
+    auto portal = normalise_subsection(section_kind::discovery, portal_text);
+    if (!portal)
+        return portal.error_value();
+    auto updated = update_store(ctx.store_path,
+                                [&](store& s) { return s.remove_section(section_kind::discovery, *portal); });
+    if (!updated)
+        return updated;
+    ctx.note("removed discovery portal " + *portal);
+    return done{};
+}
+
+status modify(const context& ctx, section_kind kind, const std::string& subsection_text,
+              std::span<const std::string> args) {
+    auto subsection = normalise_subsection(kind, subsection_text);
+    if (!subsection)
+        return subsection.error_value();
+    auto settings = parse_settings(args, kind, ctx.io);
+    if (!settings)
+        return settings.error_value();
+    if (kind != section_kind::initiator)
+        ensure_initiator(ctx);
+    auto updated = update_store(ctx.store_path, [&](store& s) -> status {
+        if (!s.has_section(kind, *subsection) && kind != section_kind::initiator)
+            return error{exit_code::not_found, "no " + std::string(kind_noun(kind)) + " '" + *subsection +
+                                                   "' in " + ctx.store_path.string()};
+        return apply_settings(s, kind, *subsection, *settings);
+    });
+    if (!updated)
+        return updated;
+    ctx.note(kind == section_kind::initiator
+                 ? std::string("modified the initiator")
+                 : "modified " + std::string(kind_noun(kind)) + " " + *subsection);
+    return done{};
+}
+
+// The typed value of a resolved key, with secrets masked.
+field_value field_of(const resolved_key& r) {
+    if (r.values.empty())
+        return std::monostate{};
+    if (r.key->secret)
+        return masked_secret{};
+    if (r.key->repeatable)
+        return r.values;
+    const std::string& v = r.values.front();
+    switch (r.key->type) {
+    case value_type::integer:
+        return static_cast<std::int64_t>(std::stoll(v));
+    case value_type::boolean:
+        return v == "yes";
+    case value_type::choice_list: {
+        std::vector<std::string> items;
+        for (std::size_t start = 0;;) {
+            auto comma = v.find(',', start);
+            items.push_back(v.substr(start, comma - start));
+            if (comma == std::string::npos)
+                return items;
+            start = comma + 1;
+        }
+    }
+    default:
+        return v;
+    }
+}
+
+std::string default_note(value_origin origin) {
+    switch (origin) {
+    case value_origin::default_value:
+        return "default";
+    case value_origin::inherited:
+        return "from [initiator]";
+    case value_origin::computed:
+        return "the initiator name";
+    case value_origin::set:
+    case value_origin::unset:
+        break;
+    }
+    return {};
+}
+
+field_value first_value(const store& s, section_kind kind, std::string_view subsection,
+                        std::string_view key) {
+    for (const auto& r : resolve(s, kind, subsection, ""))
+        if (r.key->name == key)
+            return field_of(r);
+    return std::monostate{};
+}
+
+status list(const context& ctx, section_kind kind) {
+    auto s = load_store(ctx.store_path);
+    if (!s)
+        return s.error_value();
+    std::vector<record> records;
+    for (const std::string& sub : s->subsections(kind)) {
+        if (kind == section_kind::target)
+            records.push_back({{"target", sub},
+                               {"portals", s->values(kind, sub, "portal")},
+                               {"startup", first_value(*s, kind, sub, "startup")},
+                               {"auth", first_value(*s, kind, sub, "auth")}});
+        else
+            records.push_back({{"portal", sub},
+                               {"method", first_value(*s, kind, sub, "method")},
+                               {"auth", first_value(*s, kind, sub, "auth")}});
+    }
+    static constexpr std::array<std::string_view, 4> target_columns{"target", "portals", "startup", "auth"};
+    static constexpr std::array<std::string_view, 3> discovery_columns{"portal", "method", "auth"};
+    if (kind == section_kind::target)
+        ctx.print->list(target_columns, records);
+    else
+        ctx.print->list(discovery_columns, records);
+    if (records.empty())
+        ctx.note("no " + std::string(kind == section_kind::target ? "targets" : "discovery portals") +
+                 " in " + ctx.store_path.string());
+    return done{};
+}
+
+status show_target(const context& ctx, const std::string& iqn_text) {
+    auto iqn = normalise_subsection(section_kind::target, iqn_text);
+    if (!iqn)
+        return iqn.error_value();
+    auto s = load_store(ctx.store_path);
+    if (!s)
+        return s.error_value();
+    if (!s->has_section(section_kind::target, *iqn))
+        return error{exit_code::not_found, "no target '" + *iqn + "' in " + ctx.store_path.string()};
+    // Showing never creates the initiator name file; without one, chap-name shows as unset.
+    auto initiator_name = read_initiator_name(*s, ctx.initiatorname_path);
+    record fields{{"target", *iqn}};
+    for (const resolved_key& r :
+         resolve(*s, section_kind::target, *iqn, initiator_name ? *initiator_name : ""))
+        fields.push_back({std::string(r.key->name), field_of(r), default_note(r.origin)});
+    ctx.print->object(fields);
+    return done{};
+}
+
+// "  startup  manual | automatic (default: manual)" for every key of a section: --help of the
+// verbs that take KEY=VALUE.
+std::string keys_help(section_kind kind) {
+    std::size_t width = 0;
+    for (const key_def& key : key_table())
+        if (key.section == kind && !key.repeatable)
+            width = std::max(width, key.name.size());
+    std::string text = "Keys (KEY= with no value restores the default):\n";
+    for (const key_def& key : key_table()) {
+        if (key.section != kind || key.repeatable)
+            continue;
+        text += "  " + std::string(key.name) + std::string(width - key.name.size() + 2, ' ') +
+                describe_values(key) + "; default: " + std::string(describe_default(key)) +
+                (key.live ? "; live" : "") + "\n";
+    }
+    return text +
+           "\nSecrets: KEY=- reads the value from standard input (without echo on a terminal), one line\n"
+           "per secret in the order given. Prefer it: a secret on the command line is visible to other\n"
+           "users in ps(1) and stays in the shell history. Secrets are never printed.\n"
+           "'live' keys reach a logged-in session without a relogin once iscsid is running.";
+}
+
+} // namespace
+
+int run(int argc, const char* const* argv, const invocation& io) {
+    auto formatter = std::make_shared<usage_formatter>();
+    CLI::App app{"iscsictl: manage the iSCSI initiator's targets, discovery portals and sessions"};
+    app.formatter(formatter);
+    app.set_version_flag("--version", std::string("iscsictl ") + ISCSI_INI_VERSION);
+    app.require_subcommand(1);
+    app.footer("The store is --store PATH, else $ISCSICTL_STORE, else " + std::string(default_store_path) +
+               ".\nThe initiator name file is $ISCSICTL_INITIATORNAME, else " +
+               std::string(default_initiatorname_path) +
+               ".\nExit status: 0 ok, 1 other failure, 2 bad usage, 3 not found, 4 already exists,\n"
+               "5 authentication failed, 6 target unreachable, 7 daemon not running, 8 permission denied, 9 "
+               "store error.");
+    formatter->set_usage(&app, "iscsictl [OPTIONS] VERB OBJECT [ARGS...]");
+
+    global_options opts;
+    app.add_option("--store", opts.store, "target store to read and edit")->type_name("PATH");
+    app.add_option("--socket", opts.socket, "iscsid control socket (for the daemon verbs)")
+        ->type_name("PATH");
+    app.add_flag("--json", opts.json, "print JSON instead of text");
+    app.add_flag("-v,--verbose", opts.verbose, "say more: the files in use");
+    app.add_flag("-q,--quiet", opts.quiet, "print nothing but results and errors");
+
+    auto verb = [&](CLI::App* parent, std::string name, std::string description, std::string usage) {
+        CLI::App* sub = parent->add_subcommand(std::move(name), std::move(description));
+        sub->fallthrough();
+        formatter->set_usage(sub, "iscsictl [OPTIONS] " + usage);
+        return sub;
+    };
+
+    std::string object_name, portal;
+    std::vector<std::string> args;
+    bool logout = false;
+
+    CLI::App* add =
+        verb(&app, "add", "add a target or discovery portal to the store", "add target|discovery ...");
+    add->require_subcommand(1);
+    CLI::App* add_target_cmd =
+        verb(add, "target", "add a target with its portals and settings, or more portals",
+             "add target IQN PORTAL [PORTAL...] [KEY=VALUE...]");
+    add_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    add_target_cmd
+        ->add_option("ARGS", args, "portals (address[:port][,tpgt], port 3260 by default), then settings")
+        ->required();
+    add_target_cmd->footer("Adding portals to a target in the store adds only those it lacks.\n\n" +
+                           keys_help(section_kind::target));
+    CLI::App* add_discovery_cmd =
+        verb(add, "discovery", "add a SendTargets discovery portal", "add discovery PORTAL [KEY=VALUE...]");
+    add_discovery_cmd->add_option("PORTAL", object_name, "address[:port], port 3260 by default")->required();
+    add_discovery_cmd->add_option("KEY=VALUE", args, "settings");
+    add_discovery_cmd->footer(keys_help(section_kind::discovery));
+
+    CLI::App* remove = verb(&app, "remove", "remove a target, one of its portals, or a discovery portal",
+                            "remove target|discovery ...");
+    remove->require_subcommand(1);
+    CLI::App* remove_target_cmd =
+        verb(remove, "target", "remove a target from the store, or only one of its portals",
+             "remove target IQN [PORTAL] [--logout]");
+    remove_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    remove_target_cmd->add_option("PORTAL", portal, "remove only this portal (not the target's last)");
+    remove_target_cmd->add_flag(
+        "--logout", logout,
+        "log the target out first; this version has no daemon verbs yet and edits only "
+        "the store: it neither checks for nor ends sessions");
+    CLI::App* remove_discovery_cmd =
+        verb(remove, "discovery", "remove a discovery portal (its discovered targets stay)",
+             "remove discovery PORTAL");
+    remove_discovery_cmd->add_option("PORTAL", object_name, "address[:port]")->required();
+
+    CLI::App* modify_cmd =
+        verb(&app, "modify", "change settings of a target, the initiator or a discovery portal",
+             "modify target|initiator|discovery ...");
+    modify_cmd->require_subcommand(1);
+    CLI::App* modify_target_cmd =
+        verb(modify_cmd, "target", "change a target's settings", "modify target IQN KEY=VALUE...");
+    modify_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    modify_target_cmd->add_option("KEY=VALUE", args, "settings")->required();
+    modify_target_cmd->footer(keys_help(section_kind::target));
+    CLI::App* modify_initiator_cmd =
+        verb(modify_cmd, "initiator", "change this host's name, alias or default CHAP credentials",
+             "modify initiator KEY=VALUE...");
+    modify_initiator_cmd->add_option("KEY=VALUE", args, "settings")->required();
+    modify_initiator_cmd->footer(keys_help(section_kind::initiator));
+    CLI::App* modify_discovery_cmd = verb(modify_cmd, "discovery", "change a discovery portal's settings",
+                                          "modify discovery PORTAL KEY=VALUE...");
+    modify_discovery_cmd->add_option("PORTAL", object_name, "address[:port]")->required();
+    modify_discovery_cmd->add_option("KEY=VALUE", args, "settings")->required();
+    modify_discovery_cmd->footer(keys_help(section_kind::discovery));
+
+    CLI::App* list_cmd = verb(&app, "list", "list the store's targets or discovery portals",
+                              "list targets|discovery [--json]");
+    list_cmd->require_subcommand(1);
+    CLI::App* list_targets_cmd = verb(
+        list_cmd, "targets", "targets in the store: name, portals, startup, auth", "list targets [--json]");
+    CLI::App* list_discovery_cmd =
+        verb(list_cmd, "discovery", "discovery portals in the store: portal, method, auth",
+             "list discovery [--json]");
+
+    CLI::App* show_cmd = verb(&app, "show", "show one record of the store", "show target IQN [--json]");
+    show_cmd->require_subcommand(1);
+    CLI::App* show_target_cmd =
+        verb(show_cmd, "target", "every setting of a target, defaults marked as such, secrets masked",
+             "show target IQN [--json]");
+    show_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success))
+            return app.exit(e, io.out, io.err);
+        io.err << "iscsictl: " << e.what() << " (see 'iscsictl --help')\n";
+        return static_cast<int>(exit_code::usage);
+    }
+
+    const char* env_store = std::getenv("ISCSICTL_STORE");
+    const char* env_initiatorname = std::getenv("ISCSICTL_INITIATORNAME");
+    context ctx{
+        .io = io,
+        .store_path = !opts.store.empty()       ? opts.store
+                      : env_store && *env_store ? env_store
+                                                : default_store_path,
+        .initiatorname_path =
+            env_initiatorname && *env_initiatorname ? env_initiatorname : default_initiatorname_path,
+        .print = make_printer(opts.json ? output_format::json : output_format::text, io.out),
+        .quiet = opts.quiet > opts.verbose,
+    };
+    if (opts.verbose > opts.quiet)
+        io.err << "iscsictl: store " << ctx.store_path.string() << ", initiator name file "
+               << ctx.initiatorname_path.string() << '\n';
+
+    status result = done{};
+    if (add_target_cmd->parsed())
+        result = add_target(ctx, object_name, args);
+    else if (add_discovery_cmd->parsed())
+        result = add_discovery(ctx, object_name, args);
+    else if (remove_target_cmd->parsed())
+        result = remove_target(ctx, object_name, portal);
+    else if (remove_discovery_cmd->parsed())
+        result = remove_discovery(ctx, object_name);
+    else if (modify_target_cmd->parsed())
+        result = modify(ctx, section_kind::target, object_name, args);
+    else if (modify_initiator_cmd->parsed())
+        result = modify(ctx, section_kind::initiator, "", args);
+    else if (modify_discovery_cmd->parsed())
+        result = modify(ctx, section_kind::discovery, object_name, args);
+    else if (list_targets_cmd->parsed())
+        result = list(ctx, section_kind::target);
+    else if (list_discovery_cmd->parsed())
+        result = list(ctx, section_kind::discovery);
+    else if (show_target_cmd->parsed())
+        result = show_target(ctx, object_name);
+
+    if (!result) {
+        io.err << "iscsictl: " << result.error_value().message << '\n';
+        return static_cast<int>(result.error_value().code);
+    }
+    return 0;
+}
+
+} // namespace iscsictl
