@@ -6,6 +6,8 @@
 #include "store.hpp"
 
 #include <CLI/CLI.hpp>
+#include <array>
+#include <csignal>
 #include <cstdlib>
 #include <istream>
 #include <map>
@@ -70,25 +72,43 @@ error usage_error(std::string message) {
     return {exit_code::usage, std::move(message)};
 }
 
-// Restores the terminal's echo even when reading fails.
+// The terminal settings to put back if a signal ends iscsictl while echo is off: a Ctrl-C at the
+// secret prompt must not leave the user's shell without echo.
+termios terminal_before_prompt{};
+
+extern "C" void restore_terminal_and_die(int signal_number) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &terminal_before_prompt);
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+}
+
+// Turns echo off on the terminal for its lifetime, restoring it however reading ends.
 class echo_off {
 public:
     echo_off() {
-        if (::tcgetattr(STDIN_FILENO, &saved_) != 0)
+        if (::tcgetattr(STDIN_FILENO, &terminal_before_prompt) != 0)
             return;
-        termios quiet = saved_;
+        for (std::size_t i = 0; i < signals.size(); ++i)
+            previous_[i] = std::signal(signals[i], restore_terminal_and_die);
+        termios quiet = terminal_before_prompt;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-        active_ = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        active_ = true;
     }
     echo_off(const echo_off&) = delete;
     echo_off& operator=(const echo_off&) = delete;
     ~echo_off() {
-        if (active_)
-            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+        if (!active_)
+            return;
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &terminal_before_prompt);
+        for (std::size_t i = 0; i < signals.size(); ++i)
+            if (previous_[i] != SIG_ERR)
+                std::signal(signals[i], previous_[i]);
     }
 
 private:
-    termios saved_{};
+    static constexpr std::array<int, 4> signals{SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    std::array<void (*)(int), signals.size()> previous_{};
     bool active_ = false;
 };
 

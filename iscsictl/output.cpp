@@ -18,6 +18,9 @@ template <class... Ts>
 struct overloaded : Ts... {
     using Ts::operator()...;
 };
+// clang 14 does not deduce aggregate template arguments (P1816) by itself.
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 const field_value* find_field(const record& r, std::string_view name) {
     auto it = std::ranges::find(r, name, &field::name);
