@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// targets.ini parser: arbitrary bytes never crash it, its errors are one line, and whatever it
+// accepts survives both ways of writing it back: the kept text, and the same settings made
+// through the editing functions iscsictl uses, in canonical form.
+#include "store.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <string_view>
+
+namespace {
+
+using iscsictl::section_kind;
+using iscsictl::store;
+using iscsictl::store_entry;
+
+// The known sections with their entries in a canonical order: edits may place a section or a
+// repeated key elsewhere than a hand-written file did, without changing what the store says.
+using model =
+    std::map<std::pair<section_kind, std::string>, std::vector<std::pair<std::string, std::string>>>;
+
+model known_sections(const store& s) {
+    model m;
+    for (const auto& section : s.sections()) {
+        auto kind = iscsictl::parse_section_name(section.kind);
+        if (!kind)
+            continue;
+        auto& entries = m[{*kind, section.subsection.value_or("")}];
+        for (const store_entry& e : section.entries)
+            entries.emplace_back(e.key, e.value);
+        std::ranges::sort(entries);
+    }
+    return m;
+}
+
+void check(bool ok) {
+    if (!ok)
+        std::abort();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto parsed = store::parse(text, "fuzz.ini");
+    if (!parsed) {
+        check(parsed.error_value().message.find('\n') == std::string::npos);
+        check(parsed.error_value().message.starts_with("fuzz.ini:"));
+        return 0;
+    }
+
+    auto again = store::parse(parsed->text(), "fuzz.ini");
+    check(again.has_value());
+    check(again->sections() == parsed->sections());
+    check(again->has_secrets() == parsed->has_secrets());
+
+    store rebuilt;
+    for (const auto& [where, entries] : known_sections(*parsed)) {
+        const auto& [kind, subsection] = where;
+        check(rebuilt.add_section(kind, subsection).has_value());
+        for (const auto& [key, value] : entries) {
+            const iscsictl::key_def* def = iscsictl::find_key(kind, key);
+            check(def != nullptr);
+            auto edited = def->repeatable ? rebuilt.add_value(kind, subsection, key, value)
+                                          : rebuilt.set(kind, subsection, key, value);
+            check(edited.has_value());
+        }
+    }
+    auto reparsed = store::parse(rebuilt.text(), "rebuilt.ini");
+    check(reparsed.has_value());
+    check(known_sections(*reparsed) == known_sections(*parsed));
+
+    // Removing any section leaves a valid store without it.
+    for (const auto& [where, entries] : known_sections(*parsed)) {
+        store copy = *parsed;
+        check(copy.remove_section(where.first, where.second).has_value());
+        auto removed = store::parse(copy.text(), "removed.ini");
+        check(removed.has_value());
+        check(!removed->has_section(where.first, where.second));
+    }
+    return 0;
+}
