@@ -188,8 +188,9 @@ outcome<std::string> normalise_portal(std::string_view text) {
     return normalise_value(*find_key(section_kind::target, "portal"), text);
 }
 
-// A host without any initiator name gets one the first time it is configured, as open-iscsi's
-// installation does; a store edited without root rights still works, with a warning.
+// A host without any initiator name gets one the first time a target or discovery portal is
+// configured, as open-iscsi's installation does. Only after the store changed, so a failed command
+// leaves no trace; a store edited without root rights still works, with a warning.
 void ensure_initiator(const context& ctx) {
     auto current = load_store(ctx.store_path);
     if (!current)
@@ -216,7 +217,6 @@ status add_target(const context& ctx, const std::string& iqn_text, std::span<con
     auto settings = parse_settings(assignments, section_kind::target, ctx.io);
     if (!settings)
         return settings.error_value();
-    ensure_initiator(ctx);
     std::size_t added = 0;
     auto updated = update_store(ctx.store_path, [&](store& s) -> status {
         bool exists = s.has_section(section_kind::target, *iqn);
@@ -251,7 +251,6 @@ status add_discovery(const context& ctx, const std::string& portal_text, std::sp
     auto settings = parse_settings(args, section_kind::discovery, ctx.io);
     if (!settings)
         return settings.error_value();
-    ensure_initiator(ctx);
     auto updated = update_store(ctx.store_path, [&](store& s) -> status {
         if (auto section = s.add_section(section_kind::discovery, *portal); !section)
             return section;
@@ -304,8 +303,6 @@ status modify(const context& ctx, section_kind kind, const std::string& subsecti
     auto settings = parse_settings(args, kind, ctx.io);
     if (!settings)
         return settings.error_value();
-    if (kind != section_kind::initiator)
-        ensure_initiator(ctx);
     auto updated = update_store(ctx.store_path, [&](store& s) -> status {
         if (!s.has_section(kind, *subsection) && kind != section_kind::initiator)
             return error{exit_code::not_found, "no " + std::string(kind_noun(kind)) + " '" + *subsection +
@@ -598,6 +595,9 @@ int run(int argc, const char* const* argv, const invocation& io) {
         io.err << "iscsictl: " << result.error_value().message << '\n';
         return static_cast<int>(result.error_value().code);
     }
+    if (add_target_cmd->parsed() || add_discovery_cmd->parsed() || modify_target_cmd->parsed() ||
+        modify_discovery_cmd->parsed())
+        ensure_initiator(ctx);
     return 0;
 }
 

@@ -114,6 +114,19 @@ TEST_F(Cli, FirstConfigurationCreatesTheInitiatorNameFile) {
     EXPECT_NE(content.find("InitiatorName=iqn.2016-04.com.open-iscsi:"), std::string::npos) << content;
 }
 
+TEST_F(Cli, AnInitiatorNameFileThatCannotBeCreatedIsOnlyAWarning) {
+    auto unreachable = dir / "no" / "such" / "initiatorname.iscsi";
+    ::setenv("ISCSICTL_INITIATORNAME", unreachable.c_str(), 1);
+    auto r = iscsictl({"add", "target", std::string(vol1), "10.0.0.1"});
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.err, "iscsictl: warning: cannot create directory " + (dir / "no" / "such").string() +
+                         ": No such file or directory\n");
+    EXPECT_EQ(store_text(), "[target \"iqn.2003-01.org.linux-iscsi.san:vol1\"]\nportal = 10.0.0.1:3260\n");
+    r = iscsictl({"-q", "modify", "target", std::string(vol1), "auth=chap"});
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.err, "");
+}
+
 TEST_F(Cli, NamesAndPortalsAreStoredInNormalForm) {
     ASSERT_EQ(
         iscsictl({"add", "target", "IQN.2003-01.ORG.Linux-iSCSI.san:VOL1", "SAN.example.com:3261"}).code, 0);
@@ -491,6 +504,7 @@ TEST_F(Cli, MalformedCommandsChangeNothing) {
         EXPECT_EQ(store_text(), before) << shown;
     }
     EXPECT_GE(cases.size(), 40u);
+    EXPECT_FALSE(fs::exists(initiatorname)) << "a failed command created the initiator name file";
 }
 
 } // namespace

@@ -588,17 +588,33 @@ TEST_F(StoreFile, AFailedWriteLeavesTheOldFileIntact) {
     EXPECT_EQ(files(), (std::vector<std::string>{"targets.ini", "targets.ini.lock"}));
 }
 
+// Root writes into read-only directories, so as root the write runs in a child that has become
+// the unprivileged user "nobody" (uid and gid 65534) and owns the directory.
 TEST_F(StoreFile, AReadOnlyDirectoryIsPermissionDenied) {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "root writes into read-only directories";
     write_all(path, documented_store);
     ASSERT_TRUE(update_store(path, [](store&) -> status { return done{}; })); // creates the lock file
+    constexpr uid_t nobody = 65534;
+    bool as_root = ::geteuid() == 0;
+    if (as_root) {
+        for (const auto& p : {dir, path, fs::path(path.string() + ".lock")})
+            ASSERT_EQ(::chown(p.c_str(), nobody, nobody), 0);
+    }
     fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
-    auto updated =
-        update_store(path, [](store& s) { return s.set(section_kind::target, vol1, "startup", "manual"); });
-    ASSERT_FALSE(updated);
-    EXPECT_EQ(updated.error_value().code, exit_code::permission_denied);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (as_root && (::setgid(nobody) != 0 || ::setuid(nobody) != 0))
+            ::_exit(2);
+        auto updated = update_store(
+            path, [](store& s) { return s.set(section_kind::target, vol1, "startup", "manual"); });
+        ::_exit(!updated && updated.error_value().code == exit_code::permission_denied ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the write was not refused as permission denied";
     EXPECT_EQ(read_all(path), documented_store);
+    EXPECT_EQ(files(), (std::vector<std::string>{"targets.ini", "targets.ini.lock"}));
 }
 
 // Two processes adding different targets at the same time: the lock serialises their
