@@ -108,7 +108,9 @@ outcome<entry_syntax> parse_entry(std::string_view s) {
     std::size_t i = 0;
     if (s.empty() || !is_alpha(s[0]))
         return fail("expected 'key = value', a [section] header or a comment");
-    while (i < s.size() && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-'))
+    // git allows only letters, digits and '-'; '_' and '.' are read too, so that a misspelt key is
+    // reported as unknown rather than as a syntax error.
+    while (i < s.size() && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
         e.key += to_lower(s[i++]);
     while (i < s.size() && is_space(s[i]))
         ++i;
@@ -354,6 +356,20 @@ outcome<bool> create_file_exclusively(const std::filesystem::path& path, std::st
     if (auto synced = sync_directory(path); !synced)
         return synced.error_value();
     return true;
+}
+
+// The file a store path names: a symbolic link is followed, so the rename replaces the file it
+// points to rather than the link.
+std::filesystem::path final_target(std::filesystem::path path) {
+    constexpr int max_links = 40; // as the kernel's path walk
+    for (int i = 0; i < max_links; ++i) {
+        std::error_code ec;
+        auto target = std::filesystem::read_symlink(path, ec);
+        if (ec)
+            return path;
+        path = target.is_absolute() ? target : path.parent_path() / target;
+    }
+    return path;
 }
 
 class file_lock {
@@ -857,7 +873,8 @@ outcome<store> load_store(const std::filesystem::path& path) {
     return std::move(loaded->contents);
 }
 
-status update_store(const std::filesystem::path& path, const std::function<status(store&)>& edit) {
+status update_store(const std::filesystem::path& link, const std::function<status(store&)>& edit) {
+    auto path = final_target(link);
     if (auto dir = ensure_directory(path); !dir)
         return dir;
     auto lock = file_lock::exclusive(path);

@@ -121,7 +121,8 @@ outcome<store> load_store(const std::filesystem::path& path);
 // PATH.lock, so concurrent iscsictl runs never lose each other's changes. The new file is written
 // to a temporary file in the same directory, synced and renamed over the old one, then the
 // directory is synced: on any failure the old file stays as it was. New stores are mode 0600; a
-// store holding a secret loses every group and other permission.
+// store holding a secret loses every group and other permission. When PATH is a symbolic link, the
+// file it points to is replaced and the link stays.
 status update_store(const std::filesystem::path& path, const std::function<status(store&)>& edit);
 
 // The initiator name: [initiator] name when set, else InitiatorName= of `initiatorname_file` (the

@@ -260,6 +260,7 @@ TEST(StoreParse, ErrorsNameFileAndLine) {
         {"[target \"iqn.2003-01.org.linux-iscsi.san:vol1\"]\nportal = 192.168.1.10\nfoo = 1\n",
          "t.ini:3: unknown key 'foo' in [target]"},
         {"[initiator]\nportal = 192.168.1.10\n", "t.ini:2: unknown key 'portal' in [initiator]"},
+        {"[initiator]\nchap_secret = x\n", "t.ini:2: unknown key 'chap_secret' in [initiator]"},
         {"[discovery \"192.168.1.10\"]\nstartup = manual\n", "t.ini:2: unknown key 'startup' in [discovery]"},
         {"\n[target \"iqn.2003-01.org.linux-iscsi.san:vol1\"]\nportal = 192.168.1.10\nreplacement-timeout = "
          "abc\n",
@@ -515,6 +516,16 @@ TEST_F(StoreFile, RewriteKeepsEverythingElseAndTheMode) {
         return s.set(section_kind::initiator, "", "chap-secret", "a-long-enough-secret");
     }));
     EXPECT_EQ(mode_of(path), 0600u);
+}
+
+TEST_F(StoreFile, ASymbolicLinkStaysALink) {
+    auto real = dir / "real.ini";
+    write_all(real, "[initiator]\nalias = a\n");
+    fs::create_symlink("real.ini", path);
+    ASSERT_TRUE(
+        update_store(path, [](store& s) { return s.set(section_kind::initiator, "", "alias", "b"); }));
+    EXPECT_TRUE(fs::is_symlink(path));
+    EXPECT_EQ(read_all(real), "[initiator]\nalias = b\n");
 }
 
 TEST_F(StoreFile, AStoreWithSecretsReadableByOthersIsRefused) {
