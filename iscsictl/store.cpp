@@ -710,9 +710,13 @@ status store::remove_section(section_kind kind, std::string_view subsection) {
             last = i;
     auto begin = lines_.begin() + static_cast<std::ptrdiff_t>(section->header);
     auto next = lines_.erase(begin, lines_.begin() + static_cast<std::ptrdiff_t>(last + 1));
-    // Leave one blank line where the section sat between two, none at the end of the file.
-    bool blank_before = next != lines_.begin() && (next - 1)->text.empty();
-    if (blank_before && (next == lines_.end() || next->text.empty()))
+    // Leave one blank line where the section sat between two, none at either end of the file.
+    bool at_start = next == lines_.begin();
+    bool blank_before = !at_start && (next - 1)->text.empty();
+    bool blank_after = next != lines_.end() && next->text.empty();
+    if (at_start && blank_after)
+        lines_.erase(next);
+    else if (blank_before && (blank_after || next == lines_.end()))
         lines_.erase(next - 1);
     return done{};
 }

@@ -401,7 +401,7 @@ TEST(StoreEdit, CommentsBeforeTheNextSectionSurviveRemoval) {
         "; the backup array\n[target \"iqn.2003-01.org.linux-iscsi.san:vol2\"]\nportal = 10.0.0.2\n");
     ASSERT_TRUE(s.remove_section(section_kind::target, vol1));
     EXPECT_EQ(s.text(),
-              "\n; the backup array\n[target \"iqn.2003-01.org.linux-iscsi.san:vol2\"]\nportal = 10.0.0.2\n");
+              "; the backup array\n[target \"iqn.2003-01.org.linux-iscsi.san:vol2\"]\nportal = 10.0.0.2\n");
 }
 
 TEST(StoreEdit, UnknownSectionsAndKeysSurviveEdits) {
