@@ -8,25 +8,49 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/workqueue.h>
 
 #include "iscsi_ini.h"
+
+/* io_work of every connection; WQ_MEM_RECLAIM: writeback may depend on it */
+struct workqueue_struct *iscsi_ini_io_wq;
+/* connection teardown, replacement timeouts, target-requested logouts */
+struct workqueue_struct *iscsi_ini_recovery_wq;
 
 static int __init iscsi_ini_init(void)
 {
 	int ret;
 
+	iscsi_ini_pdu_check_sizes();
+	iscsi_ini_io_wq = alloc_workqueue("iscsi_ini_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!iscsi_ini_io_wq)
+		return -ENOMEM;
+	iscsi_ini_recovery_wq = alloc_workqueue("iscsi_ini_recovery", WQ_MEM_RECLAIM, 0);
+	if (!iscsi_ini_recovery_wq) {
+		ret = -ENOMEM;
+		goto err_destroy_io_wq;
+	}
 	ret = iscsi_ini_netlink_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
-		return ret;
+		goto err_destroy_recovery_wq;
 	}
 	pr_info("version %s loaded\n", ISCSI_INI_MODULE_VERSION);
 	return 0;
+
+err_destroy_recovery_wq:
+	destroy_workqueue(iscsi_ini_recovery_wq);
+err_destroy_io_wq:
+	destroy_workqueue(iscsi_ini_io_wq);
+	return ret;
 }
 
+/* Sessions pin the module, so none is left here. */
 static void __exit iscsi_ini_exit(void)
 {
 	iscsi_ini_netlink_exit();
+	destroy_workqueue(iscsi_ini_recovery_wq);
+	destroy_workqueue(iscsi_ini_io_wq);
 	pr_info("unloaded\n");
 }
 

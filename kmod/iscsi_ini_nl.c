@@ -6,10 +6,126 @@
 
 #include "iscsi_ini_nl.h"
 
-const struct genl_ops iscsi_ini_nl_ops[1] = {
+static struct netlink_range_validation iscsi_ini_tsih_range = { .min = 1, .max = 65535, };
+static struct netlink_range_validation iscsi_ini_max_recv_dlength_range = { .min = 512, .max = 16777215, };
+static struct netlink_range_validation iscsi_ini_max_xmit_dlength_range = { .min = 512, .max = 16777215, };
+static struct netlink_range_validation iscsi_ini_first_burst_length_range = { .min = 512, .max = 16777215, };
+static struct netlink_range_validation iscsi_ini_max_burst_length_range = { .min = 512, .max = 16777215, };
+static struct netlink_range_validation iscsi_ini_replacement_timeout_range = { .min = 0, .max = 86400, };
+static struct netlink_range_validation iscsi_ini_session_id_range = { .min = 1, .max = 2147483647, };
+
+static const struct nla_policy iscsi_ini_session_new_nl_policy[ISCSI_INI_A_NOOP_TIMEOUT + 1] = {
+	[ISCSI_INI_A_TARGET_NAME] = { .type = NLA_NUL_STRING, .len = 223, },
+	[ISCSI_INI_A_INITIATOR_NAME] = { .type = NLA_NUL_STRING, .len = 223, },
+	[ISCSI_INI_A_ISID] = NLA_POLICY_EXACT_LEN(6),
+	[ISCSI_INI_A_TSIH] = NLA_POLICY_FULL_RANGE(NLA_U16, &iscsi_ini_tsih_range),
+	[ISCSI_INI_A_PORTAL] = { .type = NLA_NUL_STRING, .len = 127, },
+	[ISCSI_INI_A_TPGT] = { .type = NLA_U16, },
+	[ISCSI_INI_A_MAX_RECV_DLENGTH] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_max_recv_dlength_range),
+	[ISCSI_INI_A_MAX_XMIT_DLENGTH] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_max_xmit_dlength_range),
+	[ISCSI_INI_A_FIRST_BURST_LENGTH] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_first_burst_length_range),
+	[ISCSI_INI_A_MAX_BURST_LENGTH] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_max_burst_length_range),
+	[ISCSI_INI_A_INITIAL_R2T] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_IMMEDIATE_DATA] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_MAX_OUTSTANDING_R2T] = NLA_POLICY_RANGE(NLA_U16, 1, 16),
+	[ISCSI_INI_A_HEADER_DIGEST] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_DATA_DIGEST] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_DATA_PDU_IN_ORDER] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_DATA_SEQUENCE_IN_ORDER] = NLA_POLICY_MAX(NLA_U8, 1),
+	[ISCSI_INI_A_ERL] = NLA_POLICY_MAX(NLA_U8, 2),
+	[ISCSI_INI_A_CMDS_MAX] = NLA_POLICY_RANGE(NLA_U16, 1, 1024),
+	[ISCSI_INI_A_REPLACEMENT_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_replacement_timeout_range),
+	[ISCSI_INI_A_NOOP_INTERVAL] = NLA_POLICY_MAX(NLA_U32, 3600),
+	[ISCSI_INI_A_NOOP_TIMEOUT] = NLA_POLICY_RANGE(NLA_U32, 1, 3600),
+};
+
+static const struct nla_policy iscsi_ini_conn_bind_nl_policy[ISCSI_INI_A_MAX_CMD_SN + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+	[ISCSI_INI_A_CID] = { .type = NLA_U16, },
+	[ISCSI_INI_A_SOCK_FD] = NLA_POLICY_MIN(NLA_S32, 0),
+	[ISCSI_INI_A_EXP_STAT_SN] = { .type = NLA_U32, },
+	[ISCSI_INI_A_CMD_SN] = { .type = NLA_U32, },
+	[ISCSI_INI_A_EXP_CMD_SN] = { .type = NLA_U32, },
+	[ISCSI_INI_A_MAX_CMD_SN] = { .type = NLA_U32, },
+};
+
+static const struct nla_policy iscsi_ini_session_logout_nl_policy[ISCSI_INI_A_SESSION_ID + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+};
+
+static const struct nla_policy iscsi_ini_session_del_nl_policy[ISCSI_INI_A_SESSION_ID + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+};
+
+static const struct nla_policy iscsi_ini_session_set_nl_policy[ISCSI_INI_A_NOOP_TIMEOUT + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+	[ISCSI_INI_A_CMDS_MAX] = NLA_POLICY_RANGE(NLA_U16, 1, 1024),
+	[ISCSI_INI_A_REPLACEMENT_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_replacement_timeout_range),
+	[ISCSI_INI_A_NOOP_INTERVAL] = NLA_POLICY_MAX(NLA_U32, 3600),
+	[ISCSI_INI_A_NOOP_TIMEOUT] = NLA_POLICY_RANGE(NLA_U32, 1, 3600),
+};
+
+static const struct nla_policy iscsi_ini_session_get_nl_policy[ISCSI_INI_A_SESSION_ID + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+};
+
+static const struct nla_policy iscsi_ini_session_rescan_nl_policy[ISCSI_INI_A_SESSION_ID + 1] = {
+	[ISCSI_INI_A_SESSION_ID] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_session_id_range),
+};
+
+const struct genl_ops iscsi_ini_nl_ops[8] = {
 	{
 		.cmd		= ISCSI_INI_CMD_VERSION_GET,
 		.doit		= iscsi_ini_nl_version_get_doit,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_NEW,
+		.doit		= iscsi_ini_nl_session_new_doit,
+		.policy		= iscsi_ini_session_new_nl_policy,
+		.maxattr	= ISCSI_INI_A_NOOP_TIMEOUT,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_CONN_BIND,
+		.doit		= iscsi_ini_nl_conn_bind_doit,
+		.policy		= iscsi_ini_conn_bind_nl_policy,
+		.maxattr	= ISCSI_INI_A_MAX_CMD_SN,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_LOGOUT,
+		.doit		= iscsi_ini_nl_session_logout_doit,
+		.policy		= iscsi_ini_session_logout_nl_policy,
+		.maxattr	= ISCSI_INI_A_SESSION_ID,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_DEL,
+		.doit		= iscsi_ini_nl_session_del_doit,
+		.policy		= iscsi_ini_session_del_nl_policy,
+		.maxattr	= ISCSI_INI_A_SESSION_ID,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_SET,
+		.doit		= iscsi_ini_nl_session_set_doit,
+		.policy		= iscsi_ini_session_set_nl_policy,
+		.maxattr	= ISCSI_INI_A_NOOP_TIMEOUT,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_GET,
+		.doit		= iscsi_ini_nl_session_get_doit,
+		.dumpit		= iscsi_ini_nl_session_get_dumpit,
+		.policy		= iscsi_ini_session_get_nl_policy,
+		.maxattr	= ISCSI_INI_A_SESSION_ID,
+	},
+	{
+		.cmd		= ISCSI_INI_CMD_SESSION_RESCAN,
+		.doit		= iscsi_ini_nl_session_rescan_doit,
+		.policy		= iscsi_ini_session_rescan_nl_policy,
+		.maxattr	= ISCSI_INI_A_SESSION_ID,
+		.flags		= GENL_ADMIN_PERM,
 	},
 };
 

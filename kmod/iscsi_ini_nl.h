@@ -12,9 +12,17 @@ enum {
 	ISCSI_INI_NLGRP_EVENTS,
 };
 
-extern const struct genl_ops iscsi_ini_nl_ops[1];
+extern const struct genl_ops iscsi_ini_nl_ops[8];
 extern const struct genl_multicast_group iscsi_ini_nl_mcgrps[1];
 
 int iscsi_ini_nl_version_get_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_conn_bind_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_logout_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_del_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_set_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info);
+int iscsi_ini_nl_session_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int iscsi_ini_nl_session_rescan_doit(struct sk_buff *skb, struct genl_info *info);
 
 #endif /* _ISCSI_INI_NL_H */

@@ -9,6 +9,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
 . "$top/tools/vm/guest/tap.sh"
 
+# insmod resolves no dependencies: load what the module links against first
+check "load the module's dependencies" modprobe -a libcrc32c scsi_mod
 check "insmod iscsi_ini.ko" insmod "$build/kmod/iscsi_ini.ko"
 check_output "module is live" '^iscsi_ini .* Live' cat /proc/modules
 check_output "family iscsi_ini listed by genl ctrl" 'Name: iscsi_ini' genl ctrl list

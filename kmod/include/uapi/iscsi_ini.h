@@ -11,21 +11,220 @@
  * the daemon reads it with version-get before anything else and refuses a kernel it does not know.
  */
 #define ISCSI_INI_FAMILY_VERSION 1
+
+/*
+ * The most R2Ts the kernel tracks per command: the daemon offers MaxOutstandingR2T no larger
+ * than this, so the negotiated value always fits.
+ */
+#define ISCSI_INI_MAX_R2T 16
+
+/* Longest iSCSI name in bytes (RFC 7143 section 4.2.7.1), without the terminating NUL. */
+#define ISCSI_INI_NAME_LEN 223
 #define ISCSI_INI_MCGRP_EVENTS "events"
+
+/* Life cycle of a kernel session, as session-get and the session-state event report it. */
+enum iscsi_ini_session_state {
+	/* Created by session-new; no connection bound yet, no LUNs scanned. */
+	ISCSI_INI_SESSION_STATE_NEW = 0,
+	/* A connection is bound and in the full feature phase; I/O flows. */
+	ISCSI_INI_SESSION_STATE_LOGGED_IN,
+	/*
+	 * The connection failed; I/O is held while the daemon logs in again and binds a new
+	 * connection, at most replacement-timeout seconds.
+	 */
+	ISCSI_INI_SESSION_STATE_RECOVERING,
+	/*
+	 * replacement-timeout passed without a new connection: I/O fails at once
+	 * (DID_TRANSPORT_FAILFAST); a later conn-bind still revives the session.
+	 */
+	ISCSI_INI_SESSION_STATE_FAILED,
+	/* session-logout is draining I/O and exchanging Logout with the target. */
+	ISCSI_INI_SESSION_STATE_LOGGING_OUT,
+	/* The SCSI host and its disks are gone (last event of a session). */
+	ISCSI_INI_SESSION_STATE_REMOVED,
+};
+
+/* HeaderDigest and DataDigest values (RFC 7143 section 13.1). */
+enum iscsi_ini_digest {
+	/* No digest. */
+	ISCSI_INI_DIGEST_NONE = 0,
+	/* CRC32C over the header or data segment, padding included. */
+	ISCSI_INI_DIGEST_CRC32C,
+};
 
 enum {
 	/* Interface version of the running module (family-version). */
 	ISCSI_INI_A_VERSION = 1,
 	/* Release of the running module, for logs and bug reports. */
 	ISCSI_INI_A_MODULE_VERSION,
+	/* The kernel's handle of a session, returned by session-new; never reused while loaded. */
+	ISCSI_INI_A_SESSION_ID,
+	/* Number of the session's SCSI host (/sys/class/scsi_host/hostN). */
+	ISCSI_INI_A_HOST_NO,
+	/* Session state, one of enum session-state. */
+	ISCSI_INI_A_STATE,
+	/* iSCSI name of the target (TargetName of the login). */
+	ISCSI_INI_A_TARGET_NAME,
+	/* iSCSI name of the initiator (InitiatorName of the login). */
+	ISCSI_INI_A_INITIATOR_NAME,
+	/* Initiator Session ID, the 6 bytes of the login request, network order. */
+	ISCSI_INI_A_ISID,
+	/* Target Session Identifying Handle the target gave in the final login response. */
+	ISCSI_INI_A_TSIH,
+	/* The target portal the session is logged in to, "ADDR:PORT" or "[IPV6]:PORT", for sysfs and logs. */
+	ISCSI_INI_A_PORTAL,
+	/* Target Portal Group Tag of the portal (TargetPortalGroupTag of the login). */
+	ISCSI_INI_A_TPGT,
+	/*
+	 * MaxRecvDataSegmentLength the initiator declared: the largest data segment the target
+	 * may send us. Longer segments are a protocol error.
+	 */
+	ISCSI_INI_A_MAX_RECV_DLENGTH,
+	/*
+	 * MaxRecvDataSegmentLength the target declared: the largest data segment we send
+	 * (immediate data and each Data-Out PDU).
+	 */
+	ISCSI_INI_A_MAX_XMIT_DLENGTH,
+	/* FirstBurstLength, the most unsolicited data (immediate plus Data-Out) per command. */
+	ISCSI_INI_A_FIRST_BURST_LENGTH,
+	/* MaxBurstLength, the most data one R2T may ask for (and one Data-In sequence carry). */
+	ISCSI_INI_A_MAX_BURST_LENGTH,
+	/* InitialR2T (1 = Yes). With 0, writes send unsolicited Data-Out up to FirstBurstLength. */
+	ISCSI_INI_A_INITIAL_R2T,
+	/* ImmediateData (1 = Yes). With 1, a write's first data rides in the SCSI Command PDU. */
+	ISCSI_INI_A_IMMEDIATE_DATA,
+	/* MaxOutstandingR2T, at most max-r2t (the daemon offers no more). */
+	ISCSI_INI_A_MAX_OUTSTANDING_R2T,
+	/* HeaderDigest, one of enum digest. */
+	ISCSI_INI_A_HEADER_DIGEST,
+	/* DataDigest, one of enum digest. */
+	ISCSI_INI_A_DATA_DIGEST,
+	/* DataPDUInOrder (1 = Yes). With 1, Data-In offsets must increase without gaps. */
+	ISCSI_INI_A_DATA_PDU_IN_ORDER,
+	/* DataSequenceInOrder (1 = Yes). */
+	ISCSI_INI_A_DATA_SEQUENCE_IN_ORDER,
+	/* ErrorRecoveryLevel. The kernel implements level 0 and refuses the others. */
+	ISCSI_INI_A_ERL,
+	/*
+	 * Queue depth of the SCSI host: commands in flight at once. session-set changes the
+	 * depth each LUN may use (at most the value given at session-new).
+	 */
+	ISCSI_INI_A_CMDS_MAX,
+	/*
+	 * Seconds a session waits for a new connection before failing I/O upward (default 120;
+	 * 0 fails I/O as soon as the connection is lost).
+	 */
+	ISCSI_INI_A_REPLACEMENT_TIMEOUT,
+	/* Seconds of silence from the target after which the kernel sends a NOP-Out ping (default 5; 0 disables pings). */
+	ISCSI_INI_A_NOOP_INTERVAL,
+	/* Seconds a ping may stay unanswered before the connection is declared dead (default 5). */
+	ISCSI_INI_A_NOOP_TIMEOUT,
+	/* Connection ID (CID) of the login that made the connection. */
+	ISCSI_INI_A_CID,
+	/*
+	 * File descriptor, in the caller's process, of the connected TCP socket that finished the
+	 * login. The kernel takes its own reference; the caller closes its copy afterwards.
+	 */
+	ISCSI_INI_A_SOCK_FD,
+	/* The StatSN the kernel expects next (StatSN of the final login response plus one). */
+	ISCSI_INI_A_EXP_STAT_SN,
+	/* CmdSN of the next command (the CmdSN of the final login request). */
+	ISCSI_INI_A_CMD_SN,
+	/* ExpCmdSN of the final login response. */
+	ISCSI_INI_A_EXP_CMD_SN,
+	/* MaxCmdSN of the final login response. */
+	ISCSI_INI_A_MAX_CMD_SN,
+	/* Why a connection failed, a positive errno (EPROTO protocol violation, ETIMEDOUT ping timeout, ECONNRESET peer closed, EBADMSG digest error, ECONNABORTED host reset or target request). */
+	ISCSI_INI_A_REASON,
+	/* AsyncEvent code of an Asynchronous Message (RFC 7143 section 11.9.1). */
+	ISCSI_INI_A_ASYNC_EVENT,
+	/* AsyncVCode of a vendor-specific Asynchronous Message. */
+	ISCSI_INI_A_ASYNC_VCODE,
+	/* LUN an Asynchronous Message refers to, as a 64-bit SCSI LUN (scsilun_to_int). */
+	ISCSI_INI_A_LUN,
+	/* Sense data carried by an Asynchronous Message (a SCSI asynchronous event). */
+	ISCSI_INI_A_SENSE,
+	/* Counters of the session since session-new. */
+	ISCSI_INI_A_STATS,
+	/* Alignment padding before 64-bit attributes; carries nothing. */
+	ISCSI_INI_A_PAD,
 
 	__ISCSI_INI_A_MAX,
 	ISCSI_INI_A_MAX = (__ISCSI_INI_A_MAX - 1)
 };
 
 enum {
+	/* SCSI commands sent. */
+	ISCSI_INI_A_STATS_CMDS = 1,
+	/* Bytes received in Data-In PDUs. */
+	ISCSI_INI_A_STATS_READ_BYTES,
+	/* Bytes sent as immediate data and in Data-Out PDUs. */
+	ISCSI_INI_A_STATS_WRITE_BYTES,
+	/* Connections lost (any reason). */
+	ISCSI_INI_A_STATS_CONN_ERRORS,
+	/* Header or data digest mismatches. */
+	ISCSI_INI_A_STATS_DIGEST_ERRORS,
+	/* Pings the target left unanswered. */
+	ISCSI_INI_A_STATS_NOP_TIMEOUTS,
+	/* ABORT TASK functions sent by the SCSI error handler. */
+	ISCSI_INI_A_STATS_ABORTS,
+	/* LOGICAL UNIT RESET and TARGET WARM RESET functions sent. */
+	ISCSI_INI_A_STATS_RESETS,
+	/* Connections bound (the first one and every recovery). */
+	ISCSI_INI_A_STATS_BINDS,
+	/* Alignment padding before 64-bit attributes; carries nothing. */
+	ISCSI_INI_A_STATS_PAD,
+
+	__ISCSI_INI_A_STATS_MAX,
+	ISCSI_INI_A_STATS_MAX = (__ISCSI_INI_A_STATS_MAX - 1)
+};
+
+enum {
 	/* Report the interface version of the running module. Open to every user. */
 	ISCSI_INI_CMD_VERSION_GET = 1,
+	/*
+	 * Create a session after a successful login: a SCSI host with no connection yet
+	 * (state new). Every negotiated parameter the datapath needs comes here; parameters not
+	 * given take the RFC 7143 defaults, the timeouts their documented defaults.
+	 */
+	ISCSI_INI_CMD_SESSION_NEW,
+	/*
+	 * Hand a logged-in TCP socket to a session (state new, recovering or failed). The kernel
+	 * starts the full feature phase on it; the first bind scans the LUNs (REPORT LUNS), a
+	 * later one resumes the held I/O on the same disks.
+	 */
+	ISCSI_INI_CMD_CONN_BIND,
+	/*
+	 * Log the session out: hold new I/O, let the commands in flight finish, send a Logout
+	 * (close the session), wait for the response, then remove the SCSI host. Without a live
+	 * connection this is session-del.
+	 */
+	ISCSI_INI_CMD_SESSION_LOGOUT,
+	/* Remove a session at once, without a Logout; held and queued I/O fails. */
+	ISCSI_INI_CMD_SESSION_DEL,
+	/* Change a live session's timeouts or queue depth; attributes not given keep their values. */
+	ISCSI_INI_CMD_SESSION_SET,
+	/*
+	 * Report one session (do, by session-id) or every session of the caller's network
+	 * namespace (dump): state, names, parameters, host number, sequence numbers and counters.
+	 * A restarted daemon takes its sessions over from this. Open to every user.
+	 */
+	ISCSI_INI_CMD_SESSION_GET,
+	/* Scan the session's LUNs again (REPORT LUNS), for new LUNs the target announced. */
+	ISCSI_INI_CMD_SESSION_RESCAN,
+	/*
+	 * Event: a session's connection failed. The kernel has held the I/O, released the
+	 * socket and waits for a conn-bind (the daemon logs in again with the same ISID).
+	 */
+	ISCSI_INI_CMD_CONN_ERROR,
+	/* Event: a session changed state. */
+	ISCSI_INI_CMD_SESSION_STATE,
+	/*
+	 * Event: the target sent an Asynchronous Message the kernel does not act on by itself
+	 * (SCSI asynchronous event such as a changed LUN inventory, parameter negotiation
+	 * request, vendor event). A logout request is answered by the kernel and also reported.
+	 */
+	ISCSI_INI_CMD_ASYNC_EVENT,
 
 	__ISCSI_INI_CMD_MAX,
 	ISCSI_INI_CMD_MAX = (__ISCSI_INI_CMD_MAX - 1)

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sessions: one Scsi_Host each, its queuecommand, the SCSI error handler, sysfs attributes,
+ * and the life cycle (create, bind a connection, recover from a failed one, log out, remove).
+ *
+ * A failed connection does not take the disks with it: the host is blocked, the commands in
+ * flight go back to the midlayer for a retry, and the session waits replacement_timeout for the
+ * daemon to bind a new connection; after that queued I/O fails (DID_TRANSPORT_FAILFAST) but the
+ * session stays, so a later connection still brings the same disks back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blk-mq.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+#include <scsi/scsi.h>
+#include <scsi/scsi_cmnd.h>
+#include <scsi/scsi_device.h>
+#include <scsi/scsi_host.h>
+
+#include "iscsi_ini.h"
+
+/* REPORT LUNS decides which LUNs exist; this only bounds what the midlayer accepts */
+#define ISCSI_INI_MAX_LUN 16383
+
+static DEFINE_XARRAY_ALLOC1(iscsi_ini_sessions);
+static u32 iscsi_ini_next_id;
+
+static const char *const iscsi_ini_state_names[] = {
+	[ISCSI_INI_SESSION_STATE_NEW]		= "new",
+	[ISCSI_INI_SESSION_STATE_LOGGED_IN]	= "logged-in",
+	[ISCSI_INI_SESSION_STATE_RECOVERING]	= "recovering",
+	[ISCSI_INI_SESSION_STATE_FAILED]	= "failed",
+	[ISCSI_INI_SESSION_STATE_LOGGING_OUT]	= "logging-out",
+	[ISCSI_INI_SESSION_STATE_REMOVED]	= "removed",
+};
+
+const char *iscsi_ini_state_name(enum iscsi_ini_session_state state)
+{
+	if (state >= ARRAY_SIZE(iscsi_ini_state_names))
+		return "unknown";
+	return iscsi_ini_state_names[state];
+}
+
+static void iscsi_ini_set_state(struct iscsi_ini_session *sess, enum iscsi_ini_session_state state)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sess->lock, flags);
+	sess->state = state;
+	spin_unlock_irqrestore(&sess->lock, flags);
+	wake_up_all(&sess->state_wait);
+	iscsi_ini_nl_notify_state(sess);
+}
+
+/* Holding and releasing new I/O; session mutex held, so the two always pair up. */
+static void iscsi_ini_session_block(struct iscsi_ini_session *sess)
+{
+	if (!sess->blocked) {
+		sess->blocked = true;
+		scsi_block_requests(sess->shost);
+	}
+}
+
+static void iscsi_ini_session_unblock(struct iscsi_ini_session *sess)
+{
+	if (sess->blocked) {
+		sess->blocked = false;
+		scsi_unblock_requests(sess->shost);
+	}
+}
+
+static void iscsi_ini_run_queues(struct iscsi_ini_session *sess)
+{
+	struct scsi_device *sdev;
+
+	shost_for_each_device(sdev, sess->shost)
+		blk_mq_run_hw_queues(sdev->request_queue, true);
+}
+
+void iscsi_ini_session_update_window(struct iscsi_ini_session *sess, u32 exp_cmd_sn, u32 max_cmd_sn,
+				     bool *protocol_error)
+{
+	bool reopened = false;
+	unsigned long flags;
+
+	spin_lock_irqsave(&sess->lock, flags);
+	/* RFC 7143 section 4.2.2.1: such a pair is ignored */
+	if (iscsi_ini_sn_lt(max_cmd_sn, exp_cmd_sn - 1))
+		goto unlock;
+	if (iscsi_ini_sn_lt(sess->cmd_sn, exp_cmd_sn)) {
+		*protocol_error = true;
+		goto unlock;
+	}
+	if (iscsi_ini_sn_lt(sess->exp_cmd_sn, exp_cmd_sn))
+		sess->exp_cmd_sn = exp_cmd_sn;
+	if (iscsi_ini_sn_lt(sess->max_cmd_sn, max_cmd_sn)) {
+		sess->max_cmd_sn = max_cmd_sn;
+		reopened = sess->window_closed;
+		sess->window_closed = false;
+	}
+unlock:
+	spin_unlock_irqrestore(&sess->lock, flags);
+	if (reopened)
+		iscsi_ini_run_queues(sess);
+}
+
+static int iscsi_ini_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(shost);
+	struct iscsi_ini_cmd *cmd = scsi_cmd_priv(sc);
+	struct iscsi_ini_conn *conn = &sess->conn;
+	u32 tag = scsi_cmd_to_rq(sc)->tag;
+	unsigned long flags;
+	int host_byte = 0;
+
+	spin_lock_irqsave(&sess->lock, flags);
+	switch (sess->state) {
+	case ISCSI_INI_SESSION_STATE_LOGGED_IN:
+		break;
+	case ISCSI_INI_SESSION_STATE_FAILED:
+		host_byte = DID_TRANSPORT_FAILFAST;
+		goto fail_cmd;
+	case ISCSI_INI_SESSION_STATE_REMOVED:
+		host_byte = DID_NO_CONNECT;
+		goto fail_cmd;
+	default:
+		goto busy;
+	}
+	if (!iscsi_ini_conn_live(conn))
+		goto busy;
+	if (tag >= sess->p.cmds_max) {
+		host_byte = DID_ERROR;
+		goto fail_cmd;
+	}
+	/* never beyond MaxCmdSN: the window reopens with a response, which reruns the queue */
+	if (iscsi_ini_sn_lt(sess->max_cmd_sn, sess->cmd_sn)) {
+		sess->window_closed = true;
+		goto busy;
+	}
+	cmd->sc = sc;
+	cmd->task.kind = ISCSI_INI_TASK_CMD;
+	sess->itt_gen[tag]++;
+	cmd->itt = (u32)sess->itt_gen[tag] << 16 | tag;
+	cmd->cmd_sn = sess->cmd_sn++;
+	iscsi_ini_cmd_setup(sess, cmd);
+	cmd->active = true;
+	WRITE_ONCE(sess->itt_map[tag], cmd);
+	/* added under the lock that hands out CmdSNs, so the list holds them in order */
+	llist_add(&cmd->task.lentry, &conn->req_list);
+	spin_unlock_irqrestore(&sess->lock, flags);
+	queue_work(iscsi_ini_io_wq, &conn->io_work);
+	return 0;
+
+busy:
+	spin_unlock_irqrestore(&sess->lock, flags);
+	return SCSI_MLQUEUE_HOST_BUSY;
+fail_cmd:
+	spin_unlock_irqrestore(&sess->lock, flags);
+	sc->result = host_byte << 16;
+	scsi_done(sc);
+	return 0;
+}
+
+/* SCSI error handling */
+
+static enum blk_eh_timer_return iscsi_ini_eh_timed_out(struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+
+	/* the command waits for the new connection, not for the target */
+	if (READ_ONCE(sess->state) == ISCSI_INI_SESSION_STATE_RECOVERING ||
+	    !iscsi_ini_conn_live(&sess->conn))
+		return BLK_EH_RESET_TIMER;
+	return BLK_EH_DONE;
+}
+
+static bool iscsi_ini_tmf_settled(struct iscsi_ini_session *sess, u8 function, u64 lun,
+				  struct iscsi_ini_cmd *cmd)
+{
+	unsigned int tag;
+
+	if (function == ISCSI_TMF_ABORT_TASK)
+		return !READ_ONCE(cmd->active);
+	for (tag = 0; tag < sess->p.cmds_max; tag++) {
+		struct iscsi_ini_cmd *c = READ_ONCE(sess->itt_map[tag]);
+
+		if (c && READ_ONCE(c->rsp_done) &&
+		    (function != ISCSI_TMF_LOGICAL_UNIT_RESET || c->sc->device->lun == lun))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sends a task management function and waits until the commands it ended have left the
+ * driver (they may still be on the send path). SUCCESS or FAILED, for the midlayer.
+ */
+static int iscsi_ini_tmf(struct iscsi_ini_session *sess, u8 function, u64 lun, struct iscsi_ini_cmd *cmd)
+{
+	struct iscsi_ini_conn *conn = &sess->conn;
+	struct iscsi_ini_ctl *ctl = &conn->ctl[ISCSI_INI_CTL_TMF];
+	int ret;
+
+	if (!iscsi_ini_conn_live(conn))
+		return FAILED;
+	iscsi_ini_prep_tmf(conn, ctl, function, lun, cmd);
+	ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_TMF_TIMEOUT);
+	if (ret == -ETIMEDOUT) {
+		pr_err("session %u: no answer to task management function %u\n", sess->id, function);
+		iscsi_ini_conn_error(conn, -ETIMEDOUT);
+		return FAILED;
+	}
+	if (ret < 0)
+		return FAILED;
+	if (ret != ISCSI_TMF_RSP_COMPLETE &&
+	    !(function == ISCSI_TMF_ABORT_TASK && ret == ISCSI_TMF_RSP_NO_TASK)) {
+		pr_warn("session %u: task management function %u answered %d\n", sess->id, function, ret);
+		return FAILED;
+	}
+	wait_event_timeout(conn->wait, iscsi_ini_tmf_settled(sess, function, lun, cmd) ||
+			   !iscsi_ini_conn_live(conn), ISCSI_INI_TMF_TIMEOUT);
+	if (!iscsi_ini_conn_live(conn) || !iscsi_ini_tmf_settled(sess, function, lun, cmd))
+		return FAILED;
+	return SUCCESS;
+}
+
+static int iscsi_ini_eh_abort(struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+	struct iscsi_ini_cmd *cmd = scsi_cmd_priv(sc);
+	int ret = SUCCESS;
+
+	mutex_lock(&sess->tmf_mutex);
+	if (READ_ONCE(cmd->active)) {
+		atomic64_inc(&sess->stats.aborts);
+		sdev_printk(KERN_INFO, sc->device, "aborting command ITT 0x%08x\n", cmd->itt);
+		ret = iscsi_ini_tmf(sess, ISCSI_TMF_ABORT_TASK, sc->device->lun, cmd);
+	}
+	mutex_unlock(&sess->tmf_mutex);
+	return ret;
+}
+
+static int iscsi_ini_eh_device_reset(struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+	int ret;
+
+	atomic64_inc(&sess->stats.resets);
+	sdev_printk(KERN_INFO, sc->device, "logical unit reset\n");
+	mutex_lock(&sess->tmf_mutex);
+	ret = iscsi_ini_tmf(sess, ISCSI_TMF_LOGICAL_UNIT_RESET, sc->device->lun, NULL);
+	mutex_unlock(&sess->tmf_mutex);
+	return ret;
+}
+
+static int iscsi_ini_eh_target_reset(struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+	int ret;
+
+	atomic64_inc(&sess->stats.resets);
+	shost_printk(KERN_INFO, sess->shost, "target warm reset\n");
+	mutex_lock(&sess->tmf_mutex);
+	ret = iscsi_ini_tmf(sess, ISCSI_TMF_TARGET_WARM_RESET, 0, NULL);
+	mutex_unlock(&sess->tmf_mutex);
+	return ret;
+}
+
+static bool iscsi_ini_session_settled(struct iscsi_ini_session *sess)
+{
+	enum iscsi_ini_session_state state = READ_ONCE(sess->state);
+
+	return (state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_conn_live(&sess->conn)) ||
+	       state == ISCSI_INI_SESSION_STATE_FAILED || state == ISCSI_INI_SESSION_STATE_REMOVED;
+}
+
+/* Host reset drops the connection and waits for the daemon's new one (or replacement_timeout). */
+static int iscsi_ini_eh_host_reset(struct scsi_cmnd *sc)
+{
+	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+	unsigned long timeout = (READ_ONCE(sess->p.replacement_timeout) + 10) * HZ;
+
+	shost_printk(KERN_INFO, sess->shost, "host reset: dropping the connection\n");
+	iscsi_ini_conn_error(&sess->conn, -ECONNABORTED);
+	wait_event_timeout(sess->state_wait, iscsi_ini_session_settled(sess), timeout);
+	switch (READ_ONCE(sess->state)) {
+	case ISCSI_INI_SESSION_STATE_LOGGED_IN:
+	case ISCSI_INI_SESSION_STATE_FAILED:
+		/* failed sessions stay: their I/O fails fast instead of the devices going offline */
+		return SUCCESS;
+	default:
+		return FAILED;
+	}
+}
+
+/*
+ * sysfs: /sys/class/scsi_host/hostN/{target_name,initiator_name,portal,tpgt,session_state,session_id},
+ * for udev rules that name disks after their target.
+ */
+
+static struct iscsi_ini_session *iscsi_ini_dev_session(struct device *dev)
+{
+	return shost_priv(class_to_shost(dev));
+}
+
+static ssize_t target_name_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", iscsi_ini_dev_session(dev)->ident.target_name);
+}
+static DEVICE_ATTR_RO(target_name);
+
+static ssize_t initiator_name_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", iscsi_ini_dev_session(dev)->ident.initiator_name);
+}
+static DEVICE_ATTR_RO(initiator_name);
+
+static ssize_t portal_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", iscsi_ini_dev_session(dev)->ident.portal);
+}
+static DEVICE_ATTR_RO(portal);
+
+static ssize_t tpgt_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", iscsi_ini_dev_session(dev)->ident.tpgt);
+}
+static DEVICE_ATTR_RO(tpgt);
+
+/* "state" is taken: the midlayer's own host state */
+static ssize_t session_state_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", iscsi_ini_state_name(READ_ONCE(iscsi_ini_dev_session(dev)->state)));
+}
+static DEVICE_ATTR_RO(session_state);
+
+static ssize_t session_id_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", iscsi_ini_dev_session(dev)->id);
+}
+static DEVICE_ATTR_RO(session_id);
+
+static struct attribute *iscsi_ini_host_attrs[] = {
+	&dev_attr_target_name.attr,
+	&dev_attr_initiator_name.attr,
+	&dev_attr_portal.attr,
+	&dev_attr_tpgt.attr,
+	&dev_attr_session_state.attr,
+	&dev_attr_session_id.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(iscsi_ini_host);
+
+static struct scsi_host_template iscsi_ini_sht = {
+	.module			= THIS_MODULE,
+	.name			= "iSCSI initiator (iscsi_ini)",
+	.proc_name		= "iscsi_ini",
+	.queuecommand		= iscsi_ini_queuecommand,
+	.eh_timed_out		= iscsi_ini_eh_timed_out,
+	.eh_abort_handler	= iscsi_ini_eh_abort,
+	.eh_device_reset_handler = iscsi_ini_eh_device_reset,
+	.eh_target_reset_handler = iscsi_ini_eh_target_reset,
+	.eh_host_reset_handler	= iscsi_ini_eh_host_reset,
+	.change_queue_depth	= scsi_change_queue_depth,
+	.can_queue		= ISCSI_INI_DEF_CMDS_MAX,
+	.this_id		= -1,
+	.sg_tablesize		= SG_ALL,
+	.max_sectors		= 2048,
+	.cmd_size		= sizeof(struct iscsi_ini_cmd),
+	.shost_groups		= iscsi_ini_host_groups,
+};
+
+/* Connection failure: runs once per failed connection, after io_work has let go. */
+static void iscsi_ini_err_work(struct work_struct *work)
+{
+	struct iscsi_ini_conn *conn = container_of(work, struct iscsi_ini_conn, err_work);
+	struct iscsi_ini_session *sess = conn->sess;
+	int err;
+
+	mutex_lock(&sess->mutex);
+	if (sess->removing || READ_ONCE(conn->state) != ISCSI_INI_CONN_FAILED)
+		goto unlock;
+	err = conn->error;
+	iscsi_ini_session_block(sess);
+	iscsi_ini_conn_stop(conn);
+	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_RECOVERING);
+	iscsi_ini_nl_notify_conn_error(sess, conn->cid, err);
+	queue_delayed_work(iscsi_ini_recovery_wq, &sess->replacement_work,
+			   READ_ONCE(sess->p.replacement_timeout) * HZ);
+unlock:
+	mutex_unlock(&sess->mutex);
+}
+
+static void iscsi_ini_replacement_work(struct work_struct *work)
+{
+	struct iscsi_ini_session *sess = container_of(to_delayed_work(work), struct iscsi_ini_session,
+						      replacement_work);
+
+	mutex_lock(&sess->mutex);
+	if (!sess->removing && sess->state == ISCSI_INI_SESSION_STATE_RECOVERING) {
+		pr_warn("session %u: no new connection within %u s: failing I/O until one comes\n",
+			sess->id, sess->p.replacement_timeout);
+		iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_FAILED);
+		iscsi_ini_session_unblock(sess);
+	}
+	mutex_unlock(&sess->mutex);
+}
+
+static void iscsi_ini_scan_work(struct work_struct *work)
+{
+	struct iscsi_ini_session *sess = container_of(work, struct iscsi_ini_session, scan_work);
+
+	scsi_scan_host(sess->shost);
+}
+
+static bool iscsi_ini_cmds_in_flight(struct iscsi_ini_session *sess)
+{
+	unsigned int tag;
+
+	for (tag = 0; tag < sess->p.cmds_max; tag++)
+		if (READ_ONCE(sess->itt_map[tag]))
+			return true;
+	return false;
+}
+
+/* Holds new I/O, lets the commands in flight finish, and exchanges Logout. Session mutex held. */
+static void iscsi_ini_session_logout(struct iscsi_ini_session *sess)
+{
+	struct iscsi_ini_conn *conn = &sess->conn;
+	struct iscsi_ini_ctl *ctl = &conn->ctl[ISCSI_INI_CTL_LOGOUT];
+	int ret;
+
+	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_LOGGING_OUT);
+	iscsi_ini_session_block(sess);
+	wait_event_timeout(conn->wait, !iscsi_ini_cmds_in_flight(sess) || !iscsi_ini_conn_live(conn),
+			   ISCSI_INI_LOGOUT_TIMEOUT);
+	iscsi_ini_prep_logout(conn, ctl);
+	ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_LOGOUT_TIMEOUT);
+	if (ret != ISCSI_LOGOUT_RSP_CLOSED)
+		pr_warn("session %u: logout answered %d\n", sess->id, ret);
+	else
+		pr_info("session %u: logged out\n", sess->id);
+}
+
+/* The target asked for a logout (Async Message): log out, then recover like after a failure. */
+static void iscsi_ini_logout_req_work(struct work_struct *work)
+{
+	struct iscsi_ini_session *sess = container_of(work, struct iscsi_ini_session, logout_req_work);
+
+	mutex_lock(&sess->mutex);
+	if (!sess->removing && sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN &&
+	    iscsi_ini_conn_live(&sess->conn)) {
+		iscsi_ini_session_logout(sess);
+		iscsi_ini_conn_error(&sess->conn, -ECONNABORTED);
+	}
+	mutex_unlock(&sess->mutex);
+}
+
+void iscsi_ini_session_request_logout(struct iscsi_ini_session *sess)
+{
+	queue_work(iscsi_ini_recovery_wq, &sess->logout_req_work);
+}
+
+struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident *ident,
+						   const struct iscsi_ini_params *p, struct net *net)
+{
+	struct iscsi_ini_session *sess;
+	struct Scsi_Host *shost;
+	int ret;
+
+	/* every session pins the module: rmmod with sessions is refused */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENODEV);
+	shost = scsi_host_alloc(&iscsi_ini_sht, sizeof(*sess));
+	if (!shost) {
+		ret = -ENOMEM;
+		goto err_put_module;
+	}
+	sess = shost_priv(shost);
+	sess->shost = shost;
+	sess->ident = *ident;
+	sess->p = *p;
+	sess->queue_depth = p->cmds_max;
+	sess->state = ISCSI_INI_SESSION_STATE_NEW;
+	spin_lock_init(&sess->lock);
+	mutex_init(&sess->mutex);
+	mutex_init(&sess->tmf_mutex);
+	init_waitqueue_head(&sess->state_wait);
+	INIT_DELAYED_WORK(&sess->replacement_work, iscsi_ini_replacement_work);
+	INIT_WORK(&sess->scan_work, iscsi_ini_scan_work);
+	INIT_WORK(&sess->logout_req_work, iscsi_ini_logout_req_work);
+	iscsi_ini_conn_init(&sess->conn, sess);
+	INIT_WORK(&sess->conn.err_work, iscsi_ini_err_work);
+
+	ret = -ENOMEM;
+	sess->itt_map = kcalloc(p->cmds_max, sizeof(*sess->itt_map), GFP_KERNEL);
+	sess->itt_gen = kcalloc(p->cmds_max, sizeof(*sess->itt_gen), GFP_KERNEL);
+	sess->conn.rx.buf = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
+	sess->conn.nop_data = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
+	if (!sess->itt_map || !sess->itt_gen || !sess->conn.rx.buf || !sess->conn.nop_data)
+		goto err_free_buffers;
+
+	shost->can_queue = p->cmds_max;
+	shost->cmd_per_lun = p->cmds_max;
+	shost->max_id = 1;
+	shost->max_channel = 0;
+	shost->max_lun = ISCSI_INI_MAX_LUN;
+	shost->max_cmd_len = ISCSI_CDB_LEN;
+	shost->nr_hw_queues = 1;
+	/* a closed CmdSN window makes queuecommand busy; retry at the next chance, no back-off */
+	shost->max_host_blocked = 1;
+
+	ret = xa_alloc_cyclic(&iscsi_ini_sessions, &sess->id, sess, XA_LIMIT(1, INT_MAX),
+			      &iscsi_ini_next_id, GFP_KERNEL);
+	if (ret < 0)
+		goto err_free_buffers;
+	sess->net = get_net(net);
+	ret = scsi_add_host(shost, NULL);
+	if (ret)
+		goto err_erase_id;
+	pr_info("session %u: host%u for %s at %s\n", sess->id, shost->host_no, ident->target_name,
+		ident->portal);
+	return sess;
+
+err_erase_id:
+	put_net(sess->net);
+	xa_erase(&iscsi_ini_sessions, sess->id);
+err_free_buffers:
+	kfree(sess->conn.nop_data);
+	kfree(sess->conn.rx.buf);
+	kfree(sess->itt_gen);
+	kfree(sess->itt_map);
+	scsi_host_put(shost);
+err_put_module:
+	module_put(THIS_MODULE);
+	return ERR_PTR(ret);
+}
+
+/* Callers hold the genl mutex, which also serialises removal: the session stays valid. */
+struct iscsi_ini_session *iscsi_ini_session_lookup(struct net *net, u32 id)
+{
+	struct iscsi_ini_session *sess = xa_load(&iscsi_ini_sessions, id);
+
+	return sess && net_eq(sess->net, net) ? sess : NULL;
+}
+
+struct iscsi_ini_session *iscsi_ini_session_next(struct net *net, unsigned long *index)
+{
+	struct iscsi_ini_session *sess;
+
+	xa_for_each_start(&iscsi_ini_sessions, *index, sess, *index) {
+		if (net_eq(sess->net, net))
+			return sess;
+	}
+	return NULL;
+}
+
+int iscsi_ini_session_bind(struct iscsi_ini_session *sess, struct socket *sock, u16 cid,
+			   u32 exp_stat_sn, u32 cmd_sn, u32 exp_cmd_sn, u32 max_cmd_sn,
+			   struct netlink_ext_ack *extack)
+{
+	bool first;
+	int ret;
+
+	mutex_lock(&sess->mutex);
+	ret = -EBUSY;
+	if (sess->removing || sess->conn.sock || sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN ||
+	    sess->state == ISCSI_INI_SESSION_STATE_LOGGING_OUT) {
+		NL_SET_ERR_MSG(extack, "session already has a connection (or is going away)");
+		goto unlock;
+	}
+	ret = -EINVAL;
+	if (iscsi_ini_sn_lt(max_cmd_sn, exp_cmd_sn - 1) || iscsi_ini_sn_lt(cmd_sn, exp_cmd_sn)) {
+		NL_SET_ERR_MSG(extack, "inconsistent CmdSN, ExpCmdSN and MaxCmdSN");
+		goto unlock;
+	}
+	spin_lock_irq(&sess->lock);
+	sess->cmd_sn = cmd_sn;
+	sess->exp_cmd_sn = exp_cmd_sn;
+	sess->max_cmd_sn = max_cmd_sn;
+	sess->window_closed = false;
+	spin_unlock_irq(&sess->lock);
+	ret = iscsi_ini_conn_start(&sess->conn, sock, cid, exp_stat_sn, cmd_sn);
+	if (ret) {
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(extack, "socket already in use by the kernel");
+		else if (ret == -ENOTCONN)
+			NL_SET_ERR_MSG(extack, "socket is not connected");
+		else
+			NL_SET_ERR_MSG(extack, "not a TCP socket");
+		goto unlock;
+	}
+	cancel_delayed_work(&sess->replacement_work);
+	first = sess->state == ISCSI_INI_SESSION_STATE_NEW;
+	atomic64_inc(&sess->stats.binds);
+	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_LOGGED_IN);
+	iscsi_ini_session_unblock(sess);
+	pr_info("session %u: connection %u bound%s\n", sess->id, cid, first ? "" : ", I/O resumes");
+	if (first)
+		queue_work(system_long_wq, &sess->scan_work);
+unlock:
+	mutex_unlock(&sess->mutex);
+	return ret;
+}
+
+void iscsi_ini_session_remove(struct iscsi_ini_session *sess, bool logout)
+{
+	struct iscsi_ini_conn *conn = &sess->conn;
+
+	mutex_lock(&sess->mutex);
+	if (logout && sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_conn_live(conn))
+		iscsi_ini_session_logout(sess);
+	sess->removing = true;
+	iscsi_ini_session_block(sess);
+	iscsi_ini_conn_stop(conn);
+	/* what is still queued now fails with DID_NO_CONNECT */
+	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_REMOVED);
+	iscsi_ini_session_unblock(sess);
+	mutex_unlock(&sess->mutex);
+
+	cancel_work_sync(&conn->err_work);
+	cancel_delayed_work_sync(&sess->replacement_work);
+	cancel_work_sync(&sess->logout_req_work);
+	cancel_work_sync(&sess->scan_work);
+	scsi_remove_host(sess->shost);
+	xa_erase(&iscsi_ini_sessions, sess->id);
+	pr_info("session %u: removed\n", sess->id);
+
+	put_net(sess->net);
+	kfree(sess->conn.nop_data);
+	kfree(sess->conn.rx.buf);
+	kfree(sess->itt_gen);
+	kfree(sess->itt_map);
+	scsi_host_put(sess->shost);
+	module_put(THIS_MODULE);
+}
+
+void iscsi_ini_session_set(struct iscsi_ini_session *sess, const u32 *replacement_timeout,
+			   const u32 *noop_interval, const u32 *noop_timeout, const u16 *queue_depth)
+{
+	struct scsi_device *sdev;
+
+	mutex_lock(&sess->mutex);
+	if (replacement_timeout) {
+		WRITE_ONCE(sess->p.replacement_timeout, *replacement_timeout);
+		if (sess->state == ISCSI_INI_SESSION_STATE_RECOVERING)
+			mod_delayed_work(iscsi_ini_recovery_wq, &sess->replacement_work,
+					 *replacement_timeout * HZ);
+	}
+	if (noop_interval)
+		WRITE_ONCE(sess->p.noop_interval, *noop_interval);
+	if (noop_timeout)
+		WRITE_ONCE(sess->p.noop_timeout, *noop_timeout);
+	if (noop_interval || noop_timeout)
+		iscsi_ini_conn_reschedule_nop(&sess->conn);
+	if (queue_depth) {
+		sess->queue_depth = min(*queue_depth, sess->p.cmds_max);
+		shost_for_each_device(sdev, sess->shost)
+			scsi_change_queue_depth(sdev, sess->queue_depth);
+	}
+	mutex_unlock(&sess->mutex);
+}
+
+int iscsi_ini_session_rescan(struct iscsi_ini_session *sess)
+{
+	if (READ_ONCE(sess->state) != ISCSI_INI_SESSION_STATE_LOGGED_IN)
+		return -ENOTCONN;
+	queue_work(system_long_wq, &sess->scan_work);
+	return 0;
+}
