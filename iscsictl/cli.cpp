@@ -416,6 +416,24 @@ status show_target(const context& ctx, const std::string& iqn_text) {
     return done{};
 }
 
+// The name this host logs in with and where it comes from: what a target's access list needs.
+status show_initiator(const context& ctx) {
+    auto s = load_store(ctx.store_path);
+    if (!s)
+        return s.error_value();
+    auto name = read_initiator_name(*s, ctx.initiatorname_path);
+    if (!name && name.error_value().code != exit_code::not_found)
+        return name.error_value();
+    record fields;
+    for (const resolved_key& r : resolve(*s, section_kind::initiator, "", name ? *name : "")) {
+        fields.push_back({std::string(r.key->name), field_of(r), default_note(r.origin)});
+        if (r.key->name == "name" && r.values.empty() && name)
+            fields.back() = {"name", *name, "from " + ctx.initiatorname_path.string()};
+    }
+    ctx.print->object(fields);
+    return done{};
+}
+
 // "  startup  manual | automatic (default: manual)" for every key of a section: --help of the
 // verbs that take KEY=VALUE.
 std::string keys_help(section_kind kind) {
@@ -537,12 +555,17 @@ int run(int argc, const char* const* argv, const invocation& io) {
         verb(list_cmd, "discovery", "discovery portals in the store: portal, method, auth",
              "list discovery [--json]");
 
-    CLI::App* show_cmd = verb(&app, "show", "show one record of the store", "show target IQN [--json]");
+    CLI::App* show_cmd = verb(&app, "show", "show one record of the store", "show target|initiator ...");
     show_cmd->require_subcommand(1);
     CLI::App* show_target_cmd =
         verb(show_cmd, "target", "every setting of a target, defaults marked as such, secrets masked",
              "show target IQN [--json]");
     show_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    CLI::App* show_initiator_cmd =
+        verb(show_cmd, "initiator",
+             "this host's name (the one targets' access lists need) with its source, alias and CHAP "
+             "credentials, secrets masked; never creates the initiator name file",
+             "show initiator [--json]");
 
     try {
         app.parse(argc, argv);
@@ -590,6 +613,8 @@ int run(int argc, const char* const* argv, const invocation& io) {
         result = list(ctx, section_kind::discovery);
     else if (show_target_cmd->parsed())
         result = show_target(ctx, object_name);
+    else if (show_initiator_cmd->parsed())
+        result = show_initiator(ctx);
 
     if (!result) {
         io.err << "iscsictl: " << result.error_value().message << '\n';

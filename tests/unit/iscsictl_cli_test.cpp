@@ -344,6 +344,37 @@ TEST_F(Cli, ShowTargetMarksDefaultsAndMasksSecrets) {
     EXPECT_EQ(shown.size(), target_keys + 2);
 }
 
+TEST_F(Cli, ShowInitiatorSaysWhichNameTargetsWillSee) {
+    auto missing = iscsictl({"show", "initiator", "--json"});
+    ASSERT_EQ(missing.code, 0) << missing.err;
+    EXPECT_EQ(parse_json(missing.out), json::parse(R"({"name": null, "alias": null, "chap-name": null,
+                                                        "chap-secret": null, "defaults": []})"));
+    EXPECT_FALSE(fs::exists(initiatorname));
+
+    std::ofstream(initiatorname) << "InitiatorName=iqn.1993-08.org.debian:01:abc\n";
+    EXPECT_EQ(iscsictl({"show", "initiator"}).out,
+              "name         iqn.1993-08.org.debian:01:abc  (from " + initiatorname.string() +
+                  ")\n"
+                  "alias        -\n"
+                  "chap-name    iqn.1993-08.org.debian:01:abc  (the initiator name)\n"
+                  "chap-secret  -\n");
+    ASSERT_EQ(iscsictl({"modify", "initiator", "name=iqn.2026-11.org.example:host1", "chap-secret=-"},
+                       std::string(secret) + "\n")
+                  .code,
+              0);
+    auto shown = parse_json(iscsictl({"show", "initiator", "--json"}).out);
+    EXPECT_EQ(shown["name"], "iqn.2026-11.org.example:host1");
+    EXPECT_EQ(shown["chap-secret"], "********");
+    EXPECT_EQ(shown["defaults"], json::array({"chap-name"}));
+
+    std::ofstream(initiatorname) << "InitiatorName=bogus\n";
+    ASSERT_EQ(iscsictl({"modify", "initiator", "name="}).code, 0);
+    auto invalid = iscsictl({"show", "initiator"});
+    EXPECT_EQ(invalid.code, code_of(exit_code::store_error));
+    EXPECT_TRUE(invalid.err.starts_with("iscsictl: " + initiatorname.string() + ":1: InitiatorName: "))
+        << invalid.err;
+}
+
 TEST_F(Cli, GlobalOptionsGoBeforeOrAfterTheVerb) {
     seed();
     auto other = dir / "other.ini";
@@ -390,6 +421,7 @@ TEST_F(Cli, EveryVerbHasTruthfulHelp) {
         {{"list", "targets", "--help"}, "Usage: iscsictl [OPTIONS] list targets [--json]\n"},
         {{"list", "discovery", "--help"}, "Usage: iscsictl [OPTIONS] list discovery [--json]\n"},
         {{"show", "target", "--help"}, "Usage: iscsictl [OPTIONS] show target IQN [--json]\n"},
+        {{"show", "initiator", "--help"}, "Usage: iscsictl [OPTIONS] show initiator [--json]\n"},
     };
     for (const auto& [args, usage] : cases) {
         auto r = iscsictl(args);
@@ -488,6 +520,7 @@ TEST_F(Cli, MalformedCommandsChangeNothing) {
         {{"show", "target"}, exit_code::usage},
         {{"show", "target", none}, exit_code::not_found},
         {{"show", "target", "not-a-name"}, exit_code::usage},
+        {{"show", "initiator", "extra"}, exit_code::usage},
         {{"--store"}, exit_code::usage},
     };
     seed();
