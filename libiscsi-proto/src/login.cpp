@@ -393,10 +393,12 @@ std::error_code login_machine::state::check_response(const login_response_pdu& r
 }
 
 result<login_step> login_machine::state::handle(const login_response_pdu& r) {
-    if (auto ec = check_response(r))
-        return ec;
+    // A refusal ends the login whatever else the response says; tgtd, for one, sends its
+    // refusals with a zero ISID.
     if (r.status_class != ISCSI_LOGIN_CLASS_SUCCESS || r.status_detail != 0)
         return status_failure(r);
+    if (auto ec = check_response(r))
+        return ec;
     if (r.version_active != ISCSI_VERSION)
         return violation("Version-active " + std::to_string(r.version_active) +
                          " is not the version 0 we offered");
