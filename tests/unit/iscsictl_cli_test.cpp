@@ -3,6 +3,7 @@
 // its errors and exit codes, the JSON shapes scripts rely on, and that secrets stay secret.
 #include "cli.hpp"
 #include "exit_codes.hpp"
+#include "output.hpp"
 #include "store_keys.hpp"
 
 #include <cstdlib>
@@ -456,6 +457,52 @@ TEST_F(Cli, BrokenStoresFailWithFileAndLine) {
 
     r = iscsictl({"--store", dir.string(), "list", "targets"});
     EXPECT_EQ(r.code, code_of(exit_code::store_error));
+}
+
+TEST(Output, HumanSizesUseBinaryUnitsWithOneDecimal) {
+    EXPECT_EQ(human_size(0), "0 B");
+    EXPECT_EQ(human_size(1023), "1023 B");
+    EXPECT_EQ(human_size(1024), "1 KiB");
+    EXPECT_EQ(human_size(1536), "1.5 KiB");
+    EXPECT_EQ(human_size(1048575), "1 MiB"); // 1023.999 KiB
+    EXPECT_EQ(human_size(100ull << 20), "100 MiB");
+    EXPECT_EQ(human_size(10737418240ull), "10 GiB");
+    EXPECT_EQ(human_size(1099511627776ull * 3 / 2), "1.5 TiB");
+    EXPECT_EQ(human_size(UINT64_MAX), "16 EiB");
+}
+
+TEST(Output, TextAndJsonShowTheSameRecords) {
+    const std::vector<record> records = {
+        {{"lun", std::int64_t{0}},
+         {"size", byte_count{1073741824}},
+         {"ready", true},
+         {"secret", masked_secret{}},
+         {"device", std::monostate{}},
+         {"paths", std::vector<std::string>{"a", "b"}}},
+        {{"lun", std::int64_t{12}},
+         {"size", byte_count{512}},
+         {"ready", false},
+         {"secret", std::monostate{}},
+         {"device", std::string("/dev/sdb")},
+         {"paths", std::vector<std::string>{}}},
+    };
+    static constexpr std::array<std::string_view, 6> columns{"lun",    "size",   "ready",
+                                                             "secret", "device", "paths"};
+    std::ostringstream text, json_text;
+    make_printer(output_format::text, text)->list(columns, records);
+    make_printer(output_format::json, json_text)->list(columns, records);
+    EXPECT_EQ(text.str(), "LUN  SIZE   READY  SECRET    DEVICE    PATHS\n"
+                          "0    1 GiB  yes    ********  -         a, b\n"
+                          "12   512 B  no     -         /dev/sdb  -\n");
+    EXPECT_EQ(json::parse(json_text.str()), json::parse(R"([
+        {"lun": 0, "size": 1073741824, "ready": true, "secret": "********", "device": null, "paths": ["a", "b"]},
+        {"lun": 12, "size": 512, "ready": false, "secret": null, "device": "/dev/sdb", "paths": []}])"));
+
+    std::ostringstream empty_text, empty_json;
+    make_printer(output_format::text, empty_text)->list(columns, {});
+    make_printer(output_format::json, empty_json)->list(columns, {});
+    EXPECT_EQ(empty_text.str(), "");
+    EXPECT_EQ(empty_json.str(), "[]\n");
 }
 
 struct bad_command {
