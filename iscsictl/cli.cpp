@@ -146,7 +146,7 @@ outcome<std::vector<setting>> parse_settings(std::span<const std::string> args, 
             return usage_error(key ? name + " needs a value: " + name + "=VALUE"
                                    : "expected KEY=VALUE, got an argument without '='");
         if (!key)
-            return usage_error("unknown key '" + name + "' for a " + std::string(kind_noun(kind)) +
+            return usage_error("unknown key '" + printable(name) + "' for a " + std::string(kind_noun(kind)) +
                                "; see 'iscsictl modify " + std::string(section_name(kind)) + " --help'");
         if (key->repeatable)
             return usage_error(name +

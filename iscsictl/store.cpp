@@ -456,14 +456,14 @@ outcome<std::string> normalise_subsection(section_kind kind, std::string_view su
         auto name = iscsi::parse_name(subsection);
         if (!name)
             return error{exit_code::usage,
-                         "target name '" + std::string(subsection) + "': " + name.error().message()};
+                         "target name '" + printable(subsection) + "': " + name.error().message()};
         return name->str();
     }
     case section_kind::discovery: {
         auto portal = iscsi::parse_portal(subsection);
         if (!portal)
             return error{exit_code::usage,
-                         "discovery portal '" + std::string(subsection) + "': " + portal.error().message()};
+                         "discovery portal '" + printable(subsection) + "': " + portal.error().message()};
         return portal->to_string();
     }
     }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <iscsi/names.hpp>
 #include <iscsi/portal.hpp>
 #include <vector>
@@ -203,7 +204,7 @@ bool is_clean_utf8(std::string_view s) noexcept {
 error bad_value(const key_def& key, std::string_view value, std::string_view why) {
     std::string message = std::string(key.name);
     if (!key.secret)
-        message += " = '" + std::string(value) + "'";
+        message += " = '" + printable(value) + "'";
     return {exit_code::usage, message + ": " + std::string(why)};
 }
 
@@ -338,6 +339,21 @@ std::string describe_values(const key_def& key) {
 
 std::string_view describe_default(const key_def& key) noexcept {
     return key.default_value.empty() ? key.default_text : key.default_value;
+}
+
+std::string printable(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 std::string_view scope_name(key_scope scope) noexcept {

@@ -65,4 +65,7 @@ std::string describe_values(const key_def& key);
 std::string_view describe_default(const key_def& key) noexcept;
 std::string_view scope_name(key_scope scope) noexcept;
 
+// `text` made safe to quote in a one-line message: control characters become \xNN.
+std::string printable(std::string_view text);
+
 } // namespace iscsictl

@@ -48,6 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!parsed) {
         check(parsed.error_value().message.find('\n') == std::string::npos);
         check(parsed.error_value().message.starts_with("fuzz.ini:"));
+        check(std::ranges::none_of(parsed.error_value().message,
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }));
         return 0;
     }
 
