@@ -562,10 +562,11 @@ int run(int argc, const char* const* argv, const invocation& io) {
              "show target IQN [--json]");
     show_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
     CLI::App* show_initiator_cmd =
-        verb(show_cmd, "initiator",
-             "this host's name (the one targets' access lists need) with its source, alias and CHAP "
-             "credentials, secrets masked; never creates the initiator name file",
+        verb(show_cmd, "initiator", "this host's iSCSI name, its source, alias and CHAP credentials",
              "show initiator [--json]");
+    show_initiator_cmd->footer(
+        "The name is the one to put in targets' access lists. Showing it never creates the "
+        "initiator name file.");
 
     try {
         app.parse(argc, argv);
