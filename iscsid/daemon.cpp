@@ -2,14 +2,17 @@
 #include "daemon.hpp"
 
 #include "control_server.hpp"
-#include "kernel_link.hpp"
+#include "kernel.hpp"
 #include "log.hpp"
+#include "sessions.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fcntl.h>
+#include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <systemd/sd-daemon.h>
 #include <uapi/iscsi_ini.h>
@@ -25,27 +28,20 @@ using json = nlohmann::json;
 namespace iscsid {
 namespace {
 
-// What the daemon knows of the kernel side, for `status`.
-json probe_kernel() {
-    kernel_link link;
-    if (auto ec = kernel_link::open(link)) {
-        std::string why = ec == std::errc::no_such_file_or_directory
-                              ? "the kernel module iscsi_ini is not loaded"
-                              : "netlink: " + ec.message();
-        log::warning("kernel: {}", why);
-        return {{"error", why}};
-    }
+// What the daemon knows of the kernel side, for `status` and the start-up log.
+asio::awaitable<json> probe_kernel(kernel* k) {
+    if (!k)
+        co_return json{{"error", "the kernel module iscsi_ini is not loaded"}};
     kernel_version v;
-    if (auto ec = link.query_version(v)) {
-        log::warning("kernel: version query failed: {}", ec.message());
-        return {{"error", "version query failed: " + ec.message()}};
+    if (auto err = co_await k->version(v)) {
+        log::warning("kernel: version query failed: {}", err.describe());
+        co_return json{{"error", "version query failed: " + err.describe()}};
     }
-    log::info("kernel: module iscsi_ini {}, netlink interface version {}", v.module, v.interface);
-    json k{{"module", v.module}, {"interface", v.interface}};
+    json j{{"module", v.module}, {"interface", v.interface}};
     if (v.interface != ISCSI_INI_FAMILY_VERSION)
-        k["error"] = "interface version " + std::to_string(v.interface) +
+        j["error"] = "interface version " + std::to_string(v.interface) +
                      " is not the one this daemon speaks (" + std::to_string(ISCSI_INI_FAMILY_VERSION) + ")";
-    return k;
+    co_return j;
 }
 
 // Leaves the terminal once the socket listens, so the parent's exit means "ready".
@@ -96,15 +92,41 @@ int run_daemon(const daemon_options& opts) {
         log::info("listening on {}", opts.socket_path);
     }
 
-    probe_kernel(); // logs what the daemon finds at start
+    // The module may be loaded after the daemon starts; until then status says it is missing and
+    // session requests fail with a clear error.
+    std::unique_ptr<kernel> k = std::make_unique<kernel>(ctx.get_executor());
+    if (auto ec = k->open()) {
+        log::warning("kernel: {}", ec == std::errc::no_such_file_or_directory
+                                       ? "the kernel module iscsi_ini is not loaded"
+                                       : "netlink: " + ec.message());
+        k.reset();
+    }
+    std::unique_ptr<session_manager> sessions;
+    if (k) {
+        sessions = std::make_unique<session_manager>(
+            ctx.get_executor(), *k, std::filesystem::path(opts.socket_path).parent_path() / "sessions");
+        if (auto ec = k->subscribe([&sessions](const kernel_event& e) { sessions->on_kernel_event(e); },
+                                   [&sessions] { sessions->on_events_lost(); }))
+            log::err("kernel: cannot subscribe to its events: {}", ec.message());
+        sessions->register_methods(server);
+    } else {
+        for (const char* method : {"login", "logout", "sessions", "luns"})
+            server.add_method(
+                method, false,
+                [](const control::request&, const peer_credentials&) -> asio::awaitable<control::response> {
+                    co_return control::response::error(
+                        control::failure::kernel,
+                        "the kernel module iscsi_ini is not loaded (modprobe iscsi_ini, "
+                        "then restart iscsid)");
+                });
+    }
     server.add_method(
         "status", false,
-        [](const control::request&, const peer_credentials&) -> asio::awaitable<control::response> {
+        [&k](const control::request&, const peer_credentials&) -> asio::awaitable<control::response> {
+            json kernel_state = co_await probe_kernel(k.get());
             co_return control::response::success({
                 {"daemon", {{"version", ISCSI_INI_VERSION}, {"pid", ::getpid()}}},
-                // Probed again: the module may have been loaded or unloaded since.
-                {"kernel", probe_kernel()},
-                {"sessions", json::array()},
+                {"kernel", std::move(kernel_state)},
             });
         });
 
@@ -115,9 +137,18 @@ int run_daemon(const daemon_options& opts) {
     signals.async_wait([&](const std::error_code& ec, int signo) {
         if (ec)
             return;
-        log::info("signal {}: shutting down", signo);
+        log::info("signal {}: shutting down (sessions stay in the kernel)", signo);
         sd_notify(0, "STOPPING=1");
         server.close();
+        asio::co_spawn(
+            ctx,
+            [&]() -> asio::awaitable<void> {
+                if (sessions)
+                    co_await sessions->shutdown();
+                if (k)
+                    k->close();
+            },
+            asio::detached);
     });
     ::signal(SIGPIPE, SIG_IGN);
 
@@ -126,6 +157,10 @@ int run_daemon(const daemon_options& opts) {
             log::err("control socket stopped on an unexpected error");
         signals.cancel();
     });
+    if (k) {
+        asio::co_spawn(ctx, k->run(), asio::detached);
+        asio::co_spawn(ctx, sessions->take_over(), asio::detached);
+    }
     sd_notify(0, "READY=1\nSTATUS=serving");
     log::notice("iscsid {} ready", ISCSI_INI_VERSION);
     ctx.run();

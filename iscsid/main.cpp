@@ -2,9 +2,12 @@
 // iscsid: the iSCSI initiator daemon.
 #include "control_protocol.hpp"
 #include "daemon.hpp"
-#include "kernel_link.hpp"
+#include "kernel.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <uapi/iscsi_ini.h>
 
@@ -14,9 +17,11 @@
 
 namespace {
 
+// --check-kernel: one version query, printed for a human.
 int check_kernel() {
-    iscsid::kernel_link link;
-    if (auto ec = iscsid::kernel_link::open(link)) {
+    boost::asio::io_context ctx;
+    iscsid::kernel k(ctx.get_executor());
+    if (auto ec = k.open()) {
         if (ec == std::errc::no_such_file_or_directory)
             std::fprintf(stderr, "iscsid: the kernel module is not loaded (modprobe iscsi_ini)\n");
         else
@@ -24,19 +29,31 @@ int check_kernel() {
                          ISCSI_INI_FAMILY_NAME, ec.message().c_str());
         return 1;
     }
-    iscsid::kernel_version v;
-    if (auto ec = link.query_version(v)) {
-        std::fprintf(stderr, "iscsid: version query failed: %s\n", ec.message().c_str());
-        return 1;
-    }
-    std::printf("kernel module iscsi_ini %s, netlink interface version %u (iscsid speaks %u)\n",
-                v.module.c_str(), v.interface, ISCSI_INI_FAMILY_VERSION);
-    if (v.interface != ISCSI_INI_FAMILY_VERSION) {
-        std::fprintf(stderr, "iscsid: kernel interface version %u is not the one this daemon speaks (%u)\n",
-                     v.interface, ISCSI_INI_FAMILY_VERSION);
-        return 1;
-    }
-    return 0;
+    int status = 1;
+    boost::asio::co_spawn(ctx, k.run(), boost::asio::detached);
+    boost::asio::co_spawn(
+        ctx,
+        [&]() -> boost::asio::awaitable<void> {
+            iscsid::kernel_version v;
+            auto err = co_await k.version(v);
+            k.close();
+            if (err) {
+                std::fprintf(stderr, "iscsid: version query failed: %s\n", err.describe().c_str());
+                co_return;
+            }
+            std::printf("kernel module iscsi_ini %s, netlink interface version %u (iscsid speaks %u)\n",
+                        v.module.c_str(), v.interface, ISCSI_INI_FAMILY_VERSION);
+            if (v.interface != ISCSI_INI_FAMILY_VERSION) {
+                std::fprintf(stderr,
+                             "iscsid: kernel interface version %u is not the one this daemon speaks (%u)\n",
+                             v.interface, ISCSI_INI_FAMILY_VERSION);
+                co_return;
+            }
+            status = 0;
+        },
+        boost::asio::detached);
+    ctx.run();
+    return status;
 }
 
 } // namespace

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The daemon's sessions: login (connect, negotiate, hand the socket to the kernel, wait for the
+// disks), recovery after the kernel reports a lost connection (log in again with the same ISID and
+// bind the new socket to the same kernel session, with capped backoff), logout, listings, and the
+// take-over of a previous daemon's sessions.
+//
+// Each session's login configuration (secrets included) is kept in a root-only file under
+// /run/iscsid/sessions, so a restarted daemon can recover the sessions it finds in the kernel.
+#pragma once
+
+#include "control_protocol.hpp"
+#include "control_server.hpp"
+#include "kernel.hpp"
+#include "target_config.hpp"
+#include "task_group.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace iscsid {
+
+class session_manager {
+public:
+    // How long a login waits for the kernel's LUN scan to show the disks.
+    static constexpr std::chrono::seconds lun_scan_limit{30};
+    static constexpr std::chrono::seconds max_backoff{30};
+
+    session_manager(boost::asio::any_io_executor ex, kernel& k, std::filesystem::path state_dir);
+
+    // Registers login, logout, sessions and luns on the control socket.
+    void register_methods(control_server& server);
+
+    // Takes over the sessions a previous daemon left in the kernel. Call once at start.
+    boost::asio::awaitable<void> take_over();
+
+    void on_kernel_event(const kernel_event& e);
+    // The kernel's events overflowed: re-read the sessions and recover any that lost its connection.
+    void on_events_lost();
+
+    // Stops every recovery; sessions stay in the kernel.
+    boost::asio::awaitable<void> shutdown();
+
+private:
+    struct session {
+        std::uint32_t id = 0;
+        std::uint32_t host_no = 0;
+        target_config config;
+        iscsi::isid_bytes isid{};
+        std::uint16_t tsih = 0;
+        std::string portal;
+        bool recovering = false;
+        bool logging_out = false;
+        std::uint64_t recoveries = 0;
+    };
+
+    boost::asio::awaitable<control::response> login(const control::request& req);
+    boost::asio::awaitable<control::response> logout(const control::request& req);
+    boost::asio::awaitable<control::response> list_sessions();
+    boost::asio::awaitable<control::response> list_luns();
+    boost::asio::awaitable<void> recover(std::shared_ptr<session> s);
+    // Logs in through the configured portals in turn; binds nothing.
+    struct attempt;
+    boost::asio::awaitable<attempt> connect_and_login(const target_config& config,
+                                                      const iscsi::isid_bytes& isid);
+    boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t host_no);
+    std::shared_ptr<session> find(const std::string& target) const;
+    void persist(const session& s) const;
+    void forget(const session& s) const;
+
+    boost::asio::any_io_executor ex_;
+    kernel& kernel_;
+    std::filesystem::path state_dir_;
+    task_group recoveries_;
+    std::map<std::uint32_t, std::shared_ptr<session>> sessions_;
+};
+
+} // namespace iscsid

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "target_config.hpp"
+
+#include "iscsi/names.hpp"
+
+#include <array>
+#include <utility>
+
+namespace iscsid {
+namespace {
+
+using json = nlohmann::json;
+
+// Field readers: each returns false and sets `why` when the field is present but wrong.
+struct reader {
+    const json& j;
+    std::string& why;
+
+    const json* find(const char* key) const {
+        auto it = j.find(key);
+        return it == j.end() ? nullptr : &*it;
+    }
+    bool fail(std::string text) {
+        why = std::move(text);
+        return false;
+    }
+    bool text(const char* key, std::string& out, bool required = false, bool secret = false) {
+        const json* v = find(key);
+        if (!v)
+            return !required || fail(std::string("missing ") + key);
+        if (!v->is_string())
+            return fail(std::string(key) + " must be a string");
+        out = v->get<std::string>();
+        if (out.size() > 255)
+            return fail(std::string(key) +
+                        (secret ? " is too long" : ": \"" + out.substr(0, 32) + "...\" is too long"));
+        return true;
+    }
+    template <class T>
+    bool number(const char* key, T& out, std::uint64_t min, std::uint64_t max) {
+        const json* v = find(key);
+        if (!v)
+            return true;
+        // JSON text gives unsigned numbers; a number built in C++ may be signed.
+        const bool whole = v->is_number_unsigned() || (v->is_number_integer() && v->get<std::int64_t>() >= 0);
+        const std::uint64_t x = whole ? v->get<std::uint64_t>() : 0;
+        if (!whole || x < min || x > max)
+            return fail(std::string(key) + " must be a whole number from " + std::to_string(min) + " to " +
+                        std::to_string(max));
+        out = static_cast<T>(x);
+        return true;
+    }
+    bool seconds(const char* key, std::chrono::seconds& out, std::uint64_t min, std::uint64_t max) {
+        std::uint64_t s = static_cast<std::uint64_t>(out.count());
+        if (!number(key, s, min, max))
+            return false;
+        out = std::chrono::seconds(s);
+        return true;
+    }
+    bool boolean(const char* key, bool& out) {
+        const json* v = find(key);
+        if (!v)
+            return true;
+        if (!v->is_boolean())
+            return fail(std::string(key) + " must be true or false");
+        out = v->get<bool>();
+        return true;
+    }
+    // A list of names, each mapped through `table`; order kept, duplicates refused.
+    template <class T, std::size_t N>
+    bool choices(const char* key, std::vector<T>& out,
+                 const std::array<std::pair<const char*, T>, N>& table) {
+        const json* v = find(key);
+        if (!v)
+            return true;
+        if (!v->is_array() || v->empty())
+            return fail(std::string(key) + " must be a non-empty list");
+        std::vector<T> values;
+        for (const auto& item : *v) {
+            bool known = false;
+            for (const auto& [name, value] : table) {
+                if (item.is_string() && item.get<std::string>() == name) {
+                    for (T seen : values)
+                        if (seen == value)
+                            return fail(std::string(key) + " names " + name + " twice");
+                    values.push_back(value);
+                    known = true;
+                }
+            }
+            if (!known)
+                return fail(std::string(key) + ": unknown value " + item.dump());
+        }
+        out = std::move(values);
+        return true;
+    }
+};
+
+constexpr std::array<std::pair<const char*, iscsi::digest_type>, 2> digest_names{{
+    {"crc32c", iscsi::digest_type::crc32c},
+    {"none", iscsi::digest_type::none},
+}};
+constexpr std::array<std::pair<const char*, iscsi::chap_algorithm>, 4> chap_names{{
+    {"sha3-256", iscsi::chap_algorithm::sha3_256},
+    {"sha-256", iscsi::chap_algorithm::sha256},
+    {"sha-1", iscsi::chap_algorithm::sha1},
+    {"md5", iscsi::chap_algorithm::md5},
+}};
+
+template <class T, std::size_t N>
+json names_of(const std::vector<T>& values, const std::array<std::pair<const char*, T>, N>& table) {
+    json out = json::array();
+    for (T v : values)
+        for (const auto& [name, value] : table)
+            if (value == v)
+                out.push_back(name);
+    return out;
+}
+
+const char* auth_name(iscsi::auth_policy a) {
+    switch (a) {
+    case iscsi::auth_policy::chap:
+        return "chap";
+    case iscsi::auth_policy::mutual_chap:
+        return "mutual-chap";
+    case iscsi::auth_policy::none:
+        break;
+    }
+    return "none";
+}
+
+} // namespace
+
+json to_json(const target_config& t) {
+    json portals = json::array();
+    for (const auto& p : t.portals)
+        portals.push_back(p.to_string());
+    const auto& p = t.preferences;
+    json j{
+        {"name", t.target_name},
+        {"portals", std::move(portals)},
+        {"initiator-name", t.initiator_name},
+        {"auth", auth_name(t.auth)},
+        {"header-digest", names_of(p.header_digest, digest_names)},
+        {"data-digest", names_of(p.data_digest, digest_names)},
+        {"initial-r2t", p.initial_r2t},
+        {"immediate-data", p.immediate_data},
+        {"first-burst-length", p.first_burst_length},
+        {"max-burst-length", p.max_burst_length},
+        {"max-recv-data-segment-length", p.max_recv_data_segment_length},
+        {"max-outstanding-r2t", p.max_outstanding_r2t},
+        {"default-time2wait", p.default_time2wait},
+        {"default-time2retain", p.default_time2retain},
+        {"login-timeout", t.login_timeout.count()},
+        {"logout-timeout", t.logout_timeout.count()},
+        {"replacement-timeout", t.replacement_timeout},
+        {"noop-interval", t.noop_interval},
+        {"noop-timeout", t.noop_timeout},
+        {"queue-depth", t.queue_depth},
+    };
+    if (!t.initiator_alias.empty())
+        j["initiator-alias"] = t.initiator_alias;
+    if (!t.chap_algorithms.empty())
+        j["chap-algorithms"] = names_of(t.chap_algorithms, chap_names);
+    for (auto [key, value] : {std::pair{"chap-name", &t.chap_name}, std::pair{"chap-secret", &t.chap_secret},
+                              std::pair{"mutual-chap-name", &t.mutual_chap_name},
+                              std::pair{"mutual-chap-secret", &t.mutual_chap_secret}})
+        if (!value->empty())
+            j[key] = *value;
+    return j;
+}
+
+iscsi::login_config target_config::login_config(const iscsi::isid_bytes& isid) const {
+    iscsi::login_config c;
+    c.identity.initiator_name = initiator_name;
+    c.identity.initiator_alias = initiator_alias;
+    c.identity.target_name = target_name;
+    c.identity.type = iscsi::session_type::normal;
+    c.isid = isid;
+    c.preferences = preferences;
+    c.auth = auth;
+    if (auth != iscsi::auth_policy::none) {
+        c.chap.name = chap_name.empty() ? initiator_name : chap_name;
+        c.chap.secret = chap_secret;
+        if (auth == iscsi::auth_policy::mutual_chap) {
+            c.chap.target_name = mutual_chap_name;
+            c.chap.target_secret = mutual_chap_secret;
+        }
+        if (!chap_algorithms.empty())
+            c.chap.algorithms = chap_algorithms;
+    }
+    return c;
+}
+
+std::optional<target_config> parse_target_config(const json& j, std::string& why) {
+    if (!j.is_object()) {
+        why = "target must be an object";
+        return std::nullopt;
+    }
+    target_config t;
+    reader r{j, why};
+    if (!r.text("name", t.target_name, true))
+        return std::nullopt;
+    if (auto name = iscsi::parse_name(t.target_name); !name) {
+        why = "target name: " + name.error().message();
+        return std::nullopt;
+    } else {
+        t.target_name = name->str();
+    }
+    const json* portals = r.find("portals");
+    if (!portals || !portals->is_array() || portals->empty()) {
+        why = "portals must be a non-empty list";
+        return std::nullopt;
+    }
+    for (const auto& p : *portals) {
+        auto parsed = p.is_string() ? iscsi::parse_portal(p.get<std::string>())
+                                    : iscsi::result<iscsi::portal>(iscsi::errc::bad_format);
+        if (!parsed) {
+            why = "portal " + p.dump() + ": " + parsed.error().message();
+            return std::nullopt;
+        }
+        t.portals.push_back(*parsed);
+    }
+    if (!r.text("initiator-name", t.initiator_name, true))
+        return std::nullopt;
+    if (auto name = iscsi::parse_name(t.initiator_name); !name) {
+        why = "initiator name: " + name.error().message();
+        return std::nullopt;
+    }
+    std::string auth = "none";
+    auto& p = t.preferences;
+    bool ok = r.text("initiator-alias", t.initiator_alias) && r.text("auth", auth) &&
+              r.text("chap-name", t.chap_name) && r.text("chap-secret", t.chap_secret, false, true) &&
+              r.text("mutual-chap-name", t.mutual_chap_name) &&
+              r.text("mutual-chap-secret", t.mutual_chap_secret, false, true) &&
+              r.choices("chap-algorithms", t.chap_algorithms, chap_names) &&
+              r.choices("header-digest", p.header_digest, digest_names) &&
+              r.choices("data-digest", p.data_digest, digest_names) &&
+              r.boolean("initial-r2t", p.initial_r2t) && r.boolean("immediate-data", p.immediate_data) &&
+              r.number("first-burst-length", p.first_burst_length, 512, 16777215) &&
+              r.number("max-burst-length", p.max_burst_length, 512, 16777215) &&
+              r.number("max-recv-data-segment-length", p.max_recv_data_segment_length, 512, 16777215) &&
+              // The kernel keeps at most this many R2Ts per command (ISCSI_INI_MAX_R2T).
+              r.number("max-outstanding-r2t", p.max_outstanding_r2t, 1, 16) &&
+              r.number("default-time2wait", p.default_time2wait, 0, 3600) &&
+              r.number("default-time2retain", p.default_time2retain, 0, 3600) &&
+              r.seconds("login-timeout", t.login_timeout, 1, 3600) &&
+              r.seconds("logout-timeout", t.logout_timeout, 1, 3600) &&
+              r.number("replacement-timeout", t.replacement_timeout, 0, 86400) &&
+              r.number("noop-interval", t.noop_interval, 0, 3600) &&
+              r.number("noop-timeout", t.noop_timeout, 1, 3600) &&
+              r.number("queue-depth", t.queue_depth, 1, 1024);
+    if (!ok)
+        return std::nullopt;
+    if (auth == "none") {
+        t.auth = iscsi::auth_policy::none;
+    } else if (auth == "chap") {
+        t.auth = iscsi::auth_policy::chap;
+    } else if (auth == "mutual-chap") {
+        t.auth = iscsi::auth_policy::mutual_chap;
+    } else {
+        why = "auth must be none, chap or mutual-chap";
+        return std::nullopt;
+    }
+    if (t.auth != iscsi::auth_policy::none && t.chap_secret.empty()) {
+        why = "auth " + auth + " needs chap-secret";
+        return std::nullopt;
+    }
+    if (t.auth == iscsi::auth_policy::mutual_chap &&
+        (t.mutual_chap_name.empty() || t.mutual_chap_secret.empty())) {
+        why = "auth mutual-chap needs mutual-chap-name and mutual-chap-secret";
+        return std::nullopt;
+    }
+    if (auto bad = iscsi::check_preferences(p)) {
+        why = bad->message();
+        return std::nullopt;
+    }
+    return t;
+}
+
+} // namespace iscsid

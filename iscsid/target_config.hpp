@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// A target as iscsictl sends it in a login request: the store record resolved (defaults filled in,
+// initiator name and secrets included), as typed JSON. The daemon checks every field again: the
+// control socket is an input like any other. docs/control-protocol.md lists the fields.
+#pragma once
+
+#include "iscsi/chap.hpp"
+#include "iscsi/login.hpp"
+#include "iscsi/negotiation.hpp"
+#include "iscsi/portal.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iscsid {
+
+struct target_config {
+    std::string target_name;
+    std::vector<iscsi::portal> portals; // tried in order
+    std::string initiator_name;
+    std::string initiator_alias;
+    iscsi::initiator_preferences preferences;
+    iscsi::auth_policy auth = iscsi::auth_policy::none;
+    std::string chap_name;
+    std::string chap_secret;
+    std::string mutual_chap_name;
+    std::string mutual_chap_secret;
+    std::vector<iscsi::chap_algorithm> chap_algorithms;
+    std::chrono::seconds login_timeout{15};
+    std::chrono::seconds logout_timeout{15};
+    std::uint32_t replacement_timeout = 120; // seconds
+    std::uint32_t noop_interval = 5;
+    std::uint32_t noop_timeout = 5;
+    std::uint16_t queue_depth = 128;
+
+    // The login configuration for one attempt (the secrets are referenced, not copied: keep `*this`
+    // alive until the login has started).
+    [[nodiscard]] iscsi::login_config login_config(const iscsi::isid_bytes& isid) const;
+};
+
+// The "target" object for `t`, as parse_target_config() reads it (secrets included: the daemon keeps it
+// in a root-only file to recover sessions after a restart).
+nlohmann::json to_json(const target_config& t);
+
+// Reads and checks a login request's "target" object. On failure returns nullopt and sets `why` to a
+// one-line reason that never contains a secret.
+std::optional<target_config> parse_target_config(const nlohmann::json& j, std::string& why);
+
+} // namespace iscsid
