@@ -218,6 +218,7 @@ struct iscsi_ini_conn {
 	struct list_head	send_list;
 	struct iscsi_ini_task	*cur_task;
 	struct iscsi_ini_tx	tx;
+	bool			tx_corked;	/* the last bytes went out with MSG_MORE */
 	struct iscsi_ini_rx	rx;
 	int			rx_error;
 

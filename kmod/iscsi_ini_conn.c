@@ -194,12 +194,25 @@ static int iscsi_ini_send_cmd_data(struct iscsi_ini_conn *conn, struct iscsi_ini
 	return ret;
 }
 
+/* More PDUs follow this one at once: let TCP fill segments instead of pushing each PDU. */
+static bool iscsi_ini_more_to_send(struct iscsi_ini_conn *conn)
+{
+	struct iscsi_ini_task *task = conn->cur_task;
+
+	if (!list_empty(&conn->send_list) || !llist_empty(&conn->req_list))
+		return true;
+	return task && task->kind == ISCSI_INI_TASK_CMD &&
+	       container_of(task, struct iscsi_ini_cmd, task)->tx_state == ISCSI_INI_CMD_TX_DATA_OUT;
+}
+
 /* Pushes the current PDU; 1 when all of it is on the socket, -EAGAIN when the socket is full. */
 static int iscsi_ini_tx_pdu(struct iscsi_ini_conn *conn)
 {
 	static const u8 zero_pad[ISCSI_PAD];
 	struct iscsi_ini_tx *tx = &conn->tx;
 	bool ddgst = conn->sess->p.data_digest && tx->data_len;
+	bool more_pdus = iscsi_ini_more_to_send(conn);
+	bool more;
 	u32 want;
 	int ret;
 
@@ -207,29 +220,34 @@ static int iscsi_ini_tx_pdu(struct iscsi_ini_conn *conn)
 		switch (tx->part) {
 		case ISCSI_INI_TX_HDR:
 			want = tx->hdr_len;
-			ret = iscsi_ini_send_buf(conn, tx->hdr + tx->done, want - tx->done, tx->data_len);
+			more = tx->data_len || more_pdus;
+			ret = iscsi_ini_send_buf(conn, tx->hdr + tx->done, want - tx->done, more);
 			break;
 		case ISCSI_INI_TX_DATA:
 			want = tx->data_len;
+			more = tx->pad_len || ddgst || more_pdus;
 			if (tx->cmd)
 				ret = iscsi_ini_send_cmd_data(conn, tx->cmd, tx->data_off + tx->done,
-							      want - tx->done, tx->pad_len || ddgst);
+							      want - tx->done, more);
 			else
 				ret = iscsi_ini_send_buf(conn, (const u8 *)tx->buf + tx->done, want - tx->done,
-							 tx->pad_len || ddgst);
+							 more);
 			break;
 		case ISCSI_INI_TX_PAD:
 			want = tx->pad_len;
-			ret = iscsi_ini_send_buf(conn, zero_pad + tx->done, want - tx->done, ddgst);
+			more = ddgst || more_pdus;
+			ret = iscsi_ini_send_buf(conn, zero_pad + tx->done, want - tx->done, more);
 			break;
 		case ISCSI_INI_TX_DDGST:
 		default:
 			want = ISCSI_DIGEST_LEN;
-			ret = iscsi_ini_send_buf(conn, (u8 *)&tx->ddgst + tx->done, want - tx->done, false);
+			more = more_pdus;
+			ret = iscsi_ini_send_buf(conn, (u8 *)&tx->ddgst + tx->done, want - tx->done, more);
 			break;
 		}
 		if (ret <= 0)
 			return ret ? ret : -EAGAIN;
+		conn->tx_corked = more;
 		tx->done += ret;
 		if (tx->done < want)
 			continue;
@@ -303,8 +321,14 @@ static int iscsi_ini_try_send(struct iscsi_ini_conn *conn)
 	int ret;
 
 	while (sent < 16) {
-		if (!conn->tx.active && !iscsi_ini_tx_next(conn))
+		if (!conn->tx.active && !iscsi_ini_tx_next(conn)) {
+			/* expected more and got none (a command waiting for R2T): push what is held */
+			if (conn->tx_corked) {
+				tcp_sock_set_cork(conn->sock->sk, false);
+				conn->tx_corked = false;
+			}
 			break;
+		}
 		ret = iscsi_ini_tx_pdu(conn);
 		if (ret == -EAGAIN)
 			break;
@@ -666,6 +690,7 @@ int iscsi_ini_conn_start(struct iscsi_ini_conn *conn, struct socket *sock, u16 c
 	conn->error = 0;
 	conn->cur_task = NULL;
 	conn->tx.active = false;
+	conn->tx_corked = false;
 	iscsi_ini_rx_reset(&conn->rx);
 	for (i = 0; i < ISCSI_INI_CTL_COUNT; i++) {
 		conn->ctl[i].queued = false;

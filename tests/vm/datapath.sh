@@ -96,22 +96,22 @@ check "fio verify 4k QD1" fio_verify "$dev" 4k 1 4M
 check "fio verify 512 QD32" fio_verify "$dev" 512 32 2M
 
 # Connection killed during fio: recovery on the same device
-nl listen --count 3 --timeout 90 >/tmp/events 2>&1 &
-listener=$!
-sleep 0.5
-fio --name=kill --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=64k --iodepth=16 \
-	--size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/tmp/fio-kill.out &
-fio_pid=$!
-sleep 3
-check "ss -K kills the connection during fio" ss -K dport = 3260
-recovering() {
+state_is() { # STATE: waits up to 10 s for the session state
 	for _ in $(seq 100); do
-		[[ $(cat "/sys/class/scsi_host/host$host/session_state") == recovering ]] && return 0
+		[[ $(cat "/sys/class/scsi_host/host$host/session_state") == "$1" ]] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-check "session enters recovering" recovering
+nl listen --count 3 --timeout 90 >/tmp/events 2>&1 &
+listener=$!
+sleep 0.5
+fio --name=kill --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=64k --iodepth=16 \
+	--size=64M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/tmp/fio-kill.out &
+fio_pid=$!
+sleep 2
+check "ss -K kills the connection during fio" ss -K dport = 3260
+check "session enters recovering" state_is recovering
 check_output "re-login binds a new connection to the same session" "^session-id=$sid\$" login --session "$sid"
 wait "$fio_pid"
 tap_point $? "fio across the killed connection finishes and verifies" "$(cat /tmp/fio-kill.out)"
@@ -121,6 +121,15 @@ check_output "conn-error event with the session and a reason" "^reason=" cat /tm
 check_output "session-state events: recovering, then logged-in" 'state=recovering.*state=logged-in' \
 	sh -c "grep -o 'state=[a-z-]*' /tmp/events | tr '\n' ' '"
 check_output "counters show the failure and the second bind" 'stats.binds=2' nl do session-get session-id="$sid"
+
+# Past replacement_timeout I/O fails instead of hanging, and the session stays for a later bind
+check "session-set replacement-timeout=1" nl do session-set session-id="$sid" replacement-timeout=1
+check "ss -K kills the connection again" ss -K dport = 3260
+check "session fails after replacement_timeout" state_is failed
+check_output "I/O fails fast while the session has failed" 'error reading' \
+	sh -c "! dd if=$dev of=/dev/null bs=4k count=1 iflag=direct 2>&1"
+check_output "a new connection revives the failed session, same device" "^disk=$dev\$" login --session "$sid"
+check "I/O works again" dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct
 
 check "logout" nl do session-logout session-id="$sid"
 check_fails "disk gone after logout" test -b "$dev"
