@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "cli.hpp"
 
+#include "daemon_verbs.hpp"
 #include "exit_codes.hpp"
 #include "output.hpp"
 #include "store.hpp"
@@ -546,14 +547,27 @@ int run(int argc, const char* const* argv, const invocation& io) {
     modify_discovery_cmd->add_option("KEY=VALUE", args, "settings")->required();
     modify_discovery_cmd->footer(keys_help(section_kind::discovery));
 
-    CLI::App* list_cmd = verb(&app, "list", "list the store's targets or discovery portals",
-                              "list targets|discovery [--json]");
+    CLI::App* login_cmd = verb(&app, "login", "log in to a target of the store (needs iscsid)", "login IQN");
+    login_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    login_cmd->footer("Exits 0 once the target's LUNs are present as disks, and lists them.");
+    CLI::App* logout_cmd = verb(&app, "logout", "log out of a target (needs iscsid)", "logout IQN");
+    logout_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
+    logout_cmd->footer("Exits 0 once the target's disks are gone.");
+
+    CLI::App* list_cmd = verb(&app, "list", "list targets, discovery portals, sessions or LUNs",
+                              "list targets|discovery|sessions|luns [--json]");
     list_cmd->require_subcommand(1);
     CLI::App* list_targets_cmd = verb(
         list_cmd, "targets", "targets in the store: name, portals, startup, auth", "list targets [--json]");
     CLI::App* list_discovery_cmd =
         verb(list_cmd, "discovery", "discovery portals in the store: portal, method, auth",
              "list discovery [--json]");
+    CLI::App* list_sessions_cmd =
+        verb(list_cmd, "sessions", "logged-in sessions: target, portal, state (needs iscsid)",
+             "list sessions [--json]");
+    CLI::App* list_luns_cmd =
+        verb(list_cmd, "luns", "LUNs of the logged-in sessions: device and size (needs iscsid)",
+             "list luns [--json]");
 
     CLI::App* show_cmd = verb(&app, "show", "show one record of the store", "show target|initiator ...");
     show_cmd->require_subcommand(1);
@@ -616,6 +630,20 @@ int run(int argc, const char* const* argv, const invocation& io) {
         result = show_target(ctx, object_name);
     else if (show_initiator_cmd->parsed())
         result = show_initiator(ctx);
+    else {
+        const daemon_context daemon{ctx.store_path, ctx.initiatorname_path,
+                                    opts.socket.empty() ? std::filesystem::path(default_socket_path)
+                                                        : std::filesystem::path(opts.socket),
+                                    *ctx.print};
+        if (login_cmd->parsed())
+            result = iscsictl::login(daemon, object_name);
+        else if (logout_cmd->parsed())
+            result = iscsictl::logout(daemon, object_name);
+        else if (list_sessions_cmd->parsed())
+            result = iscsictl::list_sessions(daemon);
+        else if (list_luns_cmd->parsed())
+            result = iscsictl::list_luns(daemon);
+    }
 
     if (!result) {
         io.err << "iscsictl: " << result.error_value().message << '\n';
