@@ -131,6 +131,16 @@ check_output "I/O fails fast while the session has failed" 'error reading' \
 check_output "a new connection revives the failed session, same device" "^disk=$dev\$" login --session "$sid"
 check "I/O works again" dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct
 
+# Keep-alive: a target that falls silent is caught by our pings
+check "session-set: ping after 1 s of silence, 2 s to answer" nl do session-set session-id="$sid" \
+	noop-interval=1 noop-timeout=2 replacement-timeout=60
+check "the target falls silent (loopback drops everything)" tc qdisc add dev lo root netem loss 100%
+check "the unanswered ping fails the connection" state_is recovering
+tc qdisc del dev lo root
+check_output "the ping timeout is counted" 'stats.nop-timeouts=1' nl do session-get session-id="$sid"
+check_output "a new connection after the silence, same device" "^disk=$dev\$" login --session "$sid"
+check "I/O works after the silence" dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct
+
 check "logout" nl do session-logout session-id="$sid"
 check_fails "disk gone after logout" test -b "$dev"
 
@@ -146,8 +156,8 @@ matrix() { # NAME LIO_PARAMS NLCLIENT_OPTIONS EXPECT
 	check_output "$name: negotiated $expect" "$expect" cat /tmp/login.out
 	local d s
 	d=$(field disk) s=$(field session-id)
-	check "$name: fio verify 4k QD32" fio_verify "$d" 4k 32 4M
-	check "$name: fio verify 256k QD8" fio_verify "$d" 256k 8 8M
+	check "$name: fio verify 4k QD32" fio_verify "$d" 4k 32 2M
+	check "$name: fio verify 256k QD8" fio_verify "$d" 256k 8 4M
 	check "$name: fio verify 1M QD4" fio_verify "$d" 1M 4 8M
 	check "$name: logout" nl do session-logout session-id="$s"
 }
