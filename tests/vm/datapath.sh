@@ -88,6 +88,20 @@ check "unmount" umount /mnt/t
 check "mount again" mount "$dev" /mnt/t
 check "checksum matches after the remount" sha256sum -c /tmp/sum
 umount /mnt/t
+# Several LUNs on a second target, two sessions at once
+iqn2=iqn.2003-01.org.linux-iscsi.vm:three-luns
+check "second LIO target with three LUNs" "$top/tools/vm/guest/lio-target" --iqn "$iqn2" --luns 3 --size-mib 8
+check_output "second session: REPORT LUNS finds three disks" '^disk=/dev/sd[a-z]+ /dev/sd[a-z]+ /dev/sd[a-z]+$' \
+	sh -c "$(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") login --target $iqn2 --isid 800000000002 \
+		--wait-disk 3 | tee /tmp/login2.out"
+sid2=$(sed -n 's/^session-id=//p' /tmp/login2.out)
+check_output "session-get dump shows both sessions" '^2$' sh -c \
+	"$(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") dump session-get | grep -c '^session-id='"
+check "I/O on both sessions at once" sh -c "dd if=$dev of=/dev/null bs=64k count=256 iflag=direct &
+	dd if=\$(sed -n 's/^disk=\([^ ]*\).*/\1/p' /tmp/login2.out) of=/dev/null bs=64k count=128 iflag=direct && wait"
+check "logout of the second session" nl do session-logout session-id="$sid2"
+check_output "first session untouched" '^logged-in$' cat "/sys/class/scsi_host/host$host/session_state"
+
 check_output "session-set changes timeouts" '^noop-interval=2$' sh -c \
 	"$(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") do session-set session-id=$sid noop-interval=2 noop-timeout=3 replacement-timeout=60 &&
 	 $(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") do session-get session-id=$sid"
