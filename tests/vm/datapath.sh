@@ -4,8 +4,8 @@
 # driven by tests/vm/nlclient.py (login in user space, socket handed over with session-new and
 # conn-bind, as iscsid does). The disk appears with its size, holds an ext4 file system across a
 # remount, passes fio --verify under a matrix of negotiated parameters, survives a killed
-# connection on the same device, logs out; the module unloads; an unprivileged user is refused
-# every mutating operation.
+# connection, a silent target and a timed-out command on the same device, logs out; the module
+# unloads; an unprivileged user is refused every mutating operation.
 # usage: datapath.sh BUILD_DIR
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -154,6 +154,17 @@ tc qdisc del dev lo root
 check_output "the ping timeout is counted" 'stats.nop-timeouts=1' nl do session-get session-id="$sid"
 check_output "a new connection after the silence, same device" "^disk=$dev\$" login --session "$sid"
 check "I/O works after the silence" dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct
+
+# SCSI error handling: a command that outlives its timeout is aborted (ABORT TASK) and retried
+check "session-set: no pings while the network is slow" nl do session-set session-id="$sid" noop-interval=0
+echo 2 >"/sys/block/${dev#/dev/}/device/timeout"
+check "the network gets slow (2.5 s each way)" tc qdisc add dev lo root netem delay 2500ms
+(sleep 6; tc qdisc del dev lo root) &
+check "a read outlives its 2 s timeout, is aborted, and succeeds when retried" \
+	dd if="$dev" of=/dev/null bs=4k count=1 skip=100 iflag=direct
+wait $!
+echo 30 >"/sys/block/${dev#/dev/}/device/timeout"
+check_output "the abort is counted" 'stats.aborts=[1-9]' nl do session-get session-id="$sid"
 
 check "logout" nl do session-logout session-id="$sid"
 check_fails "disk gone after logout" test -b "$dev"
