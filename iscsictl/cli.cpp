@@ -232,8 +232,10 @@ status add_target(const context& ctx, const std::string& iqn_text, std::span<con
             auto result = s.add_value(section_kind::target, *iqn, "portal", portal);
             if (result)
                 ++added;
-            else if (!exists || result.error_value().code != exit_code::already_exists)
+            else if (result.error_value().code != exit_code::already_exists)
                 return result;
+            else if (!exists) // a new target can only clash with a portal given before
+                return usage_error("portal " + portal + " is given twice");
         }
         if (added == 0)
             return error{exit_code::already_exists, "target '" + *iqn + "' already has every portal given"};

@@ -21,7 +21,7 @@ constexpr std::string_view auth_methods = "none,chap,mutual-chap";
 constexpr std::string_view chap_algorithms = "sha3-256,sha-256,sha-1,md5";
 constexpr std::string_view digests = "crc32c,none";
 constexpr std::int64_t max_text = 255;                   // RFC 7143 section 6.1
-constexpr std::int64_t min_chap_secret = 12;             // RFC 7143 section 12.1.3: at least 96 bits
+constexpr std::int64_t min_chap_secret = 12;             // 96 bits, as RFC 7143's CHAP considerations ask
 constexpr std::int64_t max_data_segment = (1 << 24) - 1; // RFC 7143 section 13.12 and following
 constexpr std::int64_t day = 86400;
 

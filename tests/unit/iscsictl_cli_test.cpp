@@ -528,6 +528,7 @@ TEST_F(Cli, MalformedCommandsChangeNothing) {
         {{"add", "target", fresh, "startup=automatic"}, exit_code::usage},
         {{"add", "target", fresh, "1.2.3.4", "startup=sometimes"}, exit_code::usage},
         {{"add", "target", fresh, "1.2.3.4", "bogus=1"}, exit_code::usage},
+        {{"add", "target", fresh, "1.2.3.4", "1.2.3.4:3260,2"}, exit_code::usage},
         {{"add", "target", fresh, "1.2.3.4", "portal=1.2.3.5"}, exit_code::usage},
         {{"add", "target", fresh, "1.2.3.4", "auth=chap", "auth=none"}, exit_code::usage},
         {{"add", "target", fresh, "1.2.3.4", "method=sendtargets"}, exit_code::usage},
