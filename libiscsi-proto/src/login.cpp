@@ -405,6 +405,8 @@ result<login_step> login_machine::state::handle(const login_response_pdu& r) {
     if (r.current_stage != stage)
         return violation("Login Response in the " + stage_name(r.current_stage) +
                          " stage to a request in the " + stage_name(stage) + " stage");
+    // Each response carries the next StatSN (RFC 7143 section 11.13.4). A repeated one harms
+    // nothing during login and is accepted; a gap or a step back is not.
     if (last_stat_sn && r.stat_sn != *last_stat_sn && r.stat_sn != *last_stat_sn + 1)
         return violation("StatSN " + std::to_string(r.stat_sn) + " after " + std::to_string(*last_stat_sn));
     if (serial_less(r.max_cmd_sn + 1, r.exp_cmd_sn))

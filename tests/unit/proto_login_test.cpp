@@ -917,6 +917,14 @@ TEST_F(LoginViolation, StatSnThatGoesBack) {
     expect_violation(r);
 }
 
+TEST_F(LoginViolation, RepeatedStatSnIsAccepted) {
+    const auto op = on_wire(m.receive(on_wire(good())));
+    auto r = t.respond(op, operational_answers(op), true, login_stage::full_feature);
+    r.stat_sn -= 1;
+    ASSERT_TRUE(m.receive(on_wire(r))) << m.failure().message;
+    EXPECT_EQ(m.outcome()->exp_stat_sn, r.stat_sn + 1);
+}
+
 TEST_F(LoginViolation, FinalResponseWithoutTsih) {
     const auto op = on_wire(m.receive(on_wire(good())));
     auto r = t.respond(op, operational_answers(op), true, login_stage::full_feature);
