@@ -38,13 +38,18 @@ open_iscsi_disk() {
 open_iscsi=$(open_iscsi_disk)
 say "open-iscsi: $open_iscsi"
 
-# This project's initiator: needs `iscsictl login` (the end-to-end work). Until then it is reported
-# as not measured rather than guessed.
-ours=""
-if [[ -x $build/iscsictl/iscsictl ]] && "$build/iscsictl/iscsictl" login --help >/dev/null 2>&1; then
-	say "iscsi-ini: login support found but not wired into the bench yet"
-fi
-[[ -n $ours ]] || emit '{"kind":"note","target":"iscsi-ini","text":"not measured: no login yet"}'
+# This project's initiator: module, daemon, and iscsictl login of the same target.
+modprobe libcrc32c
+insmod "$build/kmod/iscsi_ini.ko"
+export ISCSICTL_STORE=/tmp/bench-targets.ini ISCSICTL_INITIATORNAME=/tmp/bench-initiatorname
+ctl() { "$build/iscsictl/iscsictl" "$@"; }
+"$build/iscsid/iscsid" --foreground 2>/tmp/iscsid.log &
+daemon=$!
+for _ in $(seq 50); do [[ -S /run/iscsid/iscsid.sock ]] && break; sleep 0.1; done
+ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
+ctl login "$iqn_base:bench" >/dev/null
+ours=$(ctl --json list luns | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["device"])')
+say "iscsi-ini: $ours"
 
 # fio workloads: name, rw, block size, queue depth.
 workloads=(
@@ -54,8 +59,7 @@ workloads=(
 	"read-128k-qd8 read 128k 8"
 	"write-128k-qd8 write 128k 8"
 )
-declare -A disks=([tcm_loop]=$ceiling [open-iscsi]=$open_iscsi)
-[[ -n $ours ]] && disks[iscsi-ini]=$ours
+declare -A disks=([tcm_loop]=$ceiling [open-iscsi]=$open_iscsi [iscsi-ini]=$ours)
 
 for ((rep = 1; rep <= repeat; rep++)); do
 	for w in "${workloads[@]}"; do
@@ -94,6 +98,34 @@ start=$(date +%s.%N)
 iscsiadm -m node -L all >/dev/null
 wait_disks 64 600
 emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":64,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
-rss=$(awk '/VmRSS/ {s += $2} END {print s}' $(pgrep -x iscsid | sed 's|.*|/proc/&/status|'))
+# open-iscsi's iscsid (its two processes), not ours, which has the same name.
+rss=$(awk '/VmRSS/ {s += $2} END {print s}' $(pgrep -x iscsid | grep -vx "$daemon" | sed 's|.*|/proc/&/status|'))
 emit "{\"kind\":\"rss\",\"target\":\"open-iscsi\",\"kib\":$rss}"
 iscsiadm -m node -u >/dev/null
+
+# Login time, this initiator: the same targets, one, then 64 at once (iscsid logs in concurrently).
+ctl logout "$iqn_base:bench" >/dev/null
+for i in $(seq 1 64); do ctl add target "$iqn_base:login$i" 127.0.0.1 >/dev/null; done
+start=$(date +%s.%N)
+ctl login "$iqn_base:login1" >/dev/null
+emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":1,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+ctl logout "$iqn_base:login1" >/dev/null
+start=$(date +%s.%N)
+logins=()
+for i in $(seq 1 64); do
+	ctl login "$iqn_base:login$i" >/dev/null &
+	logins+=($!)
+done
+wait_ours() {
+	local deadline=$((SECONDS + 600))
+	until (($(ctl --json list luns | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') >= 64)); do
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+wait_ours
+emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":64,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+wait "${logins[@]}"
+emit "{\"kind\":\"rss\",\"target\":\"iscsi-ini\",\"kib\":$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)}"
+for i in $(seq 1 64); do ctl logout "$iqn_base:login$i" >/dev/null; done
+kill "$daemon"
