@@ -165,6 +165,16 @@ check "a read outlives its 2 s timeout, is aborted, and succeeds when retried" \
 wait $!
 echo 30 >"/sys/block/${dev#/dev/}/device/timeout"
 check_output "the abort is counted" 'stats.aborts=[1-9]' nl do session-get session-id="$sid"
+check "LOGICAL UNIT RESET (sg_reset -d)" sg_reset -N -d "$dev"
+# LIO's demo-mode ACLs refuse TARGET WARM RESET: the refusal must come back as a failed reset
+check_fails "TARGET WARM RESET refused by LIO is a failed reset (sg_reset -t)" sg_reset -N -t "$dev"
+check_output "both resets are counted" 'stats.resets=2' nl do session-get session-id="$sid"
+sg_reset -N -H "$dev" >/tmp/host-reset.out 2>&1 &
+reset_pid=$!
+check "host reset drops the connection" state_is recovering
+check_output "a new connection completes the host reset, same device" "^disk=$dev\$" login --session "$sid"
+wait "$reset_pid"
+tap_point $? "host reset succeeds once the session is back" "$(cat /tmp/host-reset.out)"
 
 check "logout" nl do session-logout session-id="$sid"
 check_fails "disk gone after logout" test -b "$dev"
