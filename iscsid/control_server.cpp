@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "control_server.hpp"
 
+#include "iscsi/timeout.hpp"
 #include "log.hpp"
-#include "timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -132,7 +132,7 @@ asio::awaitable<void> control_server::serve_client(seqpacket::socket sock) {
     std::vector<char> buf(control::max_message_size + 1);
     for (;;) {
         asio::socket_base::message_flags flags = 0;
-        auto got = co_await with_timeout(
+        auto got = co_await iscsi::net::with_timeout(
             sock.async_receive(asio::buffer(buf), flags, asio::as_tuple(asio::use_awaitable)),
             client_idle_limit);
         if (!got) {

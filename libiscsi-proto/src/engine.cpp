@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "iscsi/engine.hpp"
 
+#include "iscsi/timeout.hpp"
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -21,17 +23,6 @@ using asio::awaitable;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-// Runs `op`; when `limit` passes first, `op` is cancelled and the result is nullopt.
-template <class T>
-awaitable<std::optional<T>> within(awaitable<T> op, std::chrono::steady_clock::duration limit) {
-    using namespace asio::experimental::awaitable_operators;
-    asio::steady_timer timer(co_await asio::this_coro::executor, limit);
-    auto winner = co_await (std::move(op) || timer.async_wait(use_tuple));
-    if (winner.index() == 0)
-        co_return std::get<0>(std::move(winner));
-    co_return std::nullopt;
-}
 
 login_failure failed(std::error_code code, std::string message, std::error_code cause = {}) {
     login_failure f;
@@ -70,7 +61,7 @@ awaitable<std::optional<login_failure>> send_pdu(tcp::socket& socket, const pdu&
     if (!bytes)
         co_return failed(bytes.error(),
                          "cannot encode " + std::string(what) + ": " + bytes.error().message());
-    auto sent = co_await within(asio::async_write(socket, asio::buffer(*bytes), use_tuple), limit);
+    auto sent = co_await with_timeout(asio::async_write(socket, asio::buffer(*bytes), use_tuple), limit);
     if (!sent)
         co_return timeout_failure("sending " + std::string(what));
     if (auto [ec, n] = *sent; ec)
@@ -82,7 +73,7 @@ awaitable<outcome<pdu>> receive_pdu(tcp::socket& socket, const receive_limits& l
                                     std::chrono::milliseconds limit, std::string_view what) {
     const auto waiting = "waiting for " + std::string(what);
     bhs_bytes bhs{};
-    auto got = co_await within(asio::async_read(socket, asio::buffer(bhs), use_tuple), limit);
+    auto got = co_await with_timeout(asio::async_read(socket, asio::buffer(bhs), use_tuple), limit);
     if (!got)
         co_return timeout_failure(waiting);
     if (auto [ec, n] = *got; ec)
@@ -92,7 +83,7 @@ awaitable<outcome<pdu>> receive_pdu(tcp::socket& socket, const receive_limits& l
         co_return violation("bad PDU header from the target: " + length.error().message(), length.error());
     std::vector<std::byte> rest(*length);
     if (!rest.empty()) {
-        got = co_await within(asio::async_read(socket, asio::buffer(rest), use_tuple), limit);
+        got = co_await with_timeout(asio::async_read(socket, asio::buffer(rest), use_tuple), limit);
         if (!got)
             co_return timeout_failure(waiting);
         if (auto [ec, n] = *got; ec)
@@ -190,7 +181,7 @@ awaitable<outcome<tcp::socket>> connect(const portal& where, std::chrono::millis
     auto flags = tcp::resolver::numeric_service;
     if (where.kind != host_kind::dns_name)
         flags |= tcp::resolver::numeric_host;
-    auto resolved = co_await within(
+    auto resolved = co_await with_timeout(
         resolver.async_resolve(where.host, std::to_string(where.port), flags, use_tuple), limit);
     if (!resolved)
         co_return timeout_failure("resolving " + where.host);
@@ -198,7 +189,7 @@ awaitable<outcome<tcp::socket>> connect(const portal& where, std::chrono::millis
     if (resolve_error)
         co_return network_failure(resolve_error, "cannot resolve " + where.host);
     tcp::socket socket(ex);
-    auto connected = co_await within(
+    auto connected = co_await with_timeout(
         asio::async_connect(socket, endpoints, use_tuple),
         std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
     if (!connected)

@@ -4,8 +4,8 @@
 #include "control_client.hpp"
 #include "control_protocol.hpp"
 #include "control_server.hpp"
+#include "iscsi/timeout.hpp"
 #include "task_group.hpp"
-#include "timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -252,7 +252,8 @@ TEST(Timeout, ExpiresAndCancelsTheOperation) {
         ctx,
         [&]() -> asio::awaitable<void> {
             asio::steady_timer slow(ctx, 10s);
-            got = co_await iscsid::with_timeout(slow.async_wait(asio::as_tuple(asio::use_awaitable)), 20ms);
+            got =
+                co_await iscsi::net::with_timeout(slow.async_wait(asio::as_tuple(asio::use_awaitable)), 20ms);
         },
         asio::detached);
     auto start = std::chrono::steady_clock::now();
@@ -268,7 +269,8 @@ TEST(Timeout, PassesAResultThatArrivesInTime) {
         ctx,
         [&]() -> asio::awaitable<void> {
             asio::steady_timer fast(ctx, 1ms);
-            got = co_await iscsid::with_timeout(fast.async_wait(asio::as_tuple(asio::use_awaitable)), 10s);
+            got =
+                co_await iscsi::net::with_timeout(fast.async_wait(asio::as_tuple(asio::use_awaitable)), 10s);
         },
         asio::detached);
     ctx.run();

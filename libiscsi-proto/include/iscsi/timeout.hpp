@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// Timeouts as a named primitive: every network wait in the daemon goes through with_timeout.
+// Timeouts as a named primitive: every network wait of the login engine and the daemon goes through
+// with_timeout. Part of the engine (Asio), not of the I/O-free protocol library.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,7 +13,7 @@
 #include <optional>
 #include <utility>
 
-namespace iscsid {
+namespace iscsi::net {
 
 // Runs `op`; when `limit` passes first, `op` is cancelled and the result is nullopt.
 // Pass operations completing with as_tuple(use_awaitable), so failures arrive as values, not exceptions.
@@ -28,4 +29,4 @@ boost::asio::awaitable<std::optional<T>> with_timeout(boost::asio::awaitable<T> 
     co_return std::nullopt;
 }
 
-} // namespace iscsid
+} // namespace iscsi::net
