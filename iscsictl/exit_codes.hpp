@@ -3,6 +3,8 @@
 // failure a script may want to tell apart has its own code; iscsictl(8) documents the same list.
 #pragma once
 
+#include "iscsi/result.hpp"
+
 #include <cassert>
 #include <string>
 #include <utility>
@@ -31,29 +33,11 @@ struct error {
 
 // A value or an error, like iscsi::result but with the exit code and message the user sees.
 template <class T>
-class [[nodiscard]] outcome {
+class [[nodiscard]] outcome : public iscsi::value_or<T, error> {
 public:
-    outcome(T value) : v_(std::move(value)) {} // NOLINT(google-explicit-constructor)
-    outcome(error e) : v_(std::move(e)) {}     // NOLINT(google-explicit-constructor)
+    using iscsi::value_or<T, error>::value_or;
 
-    [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
-    explicit operator bool() const noexcept { return has_value(); }
-
-    T& value() & { return std::get<0>(v_); }
-    const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
-    T& operator*() & { return value(); }
-    const T& operator*() const& { return value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
-
-    [[nodiscard]] const error& error_value() const {
-        assert(!has_value());
-        return std::get<1>(v_);
-    }
-
-private:
-    std::variant<T, error> v_;
+    [[nodiscard]] const error& error_value() const { return this->stored_error(); }
 };
 
 // For operations that produce nothing but may fail.

@@ -41,25 +41,14 @@ struct engine_options {
 
 // A value or the failure that prevented it.
 template <class T>
-class [[nodiscard]] outcome {
+class [[nodiscard]] outcome : public value_or<T, login_failure> {
 public:
-    outcome(T value) : v_(std::move(value)) {}                 // NOLINT(google-explicit-constructor)
-    outcome(login_failure failure) : v_(std::move(failure)) {} // NOLINT(google-explicit-constructor)
+    using value_or<T, login_failure>::value_or;
 
-    [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
-    explicit operator bool() const noexcept { return has_value(); }
-    T& value() & { return std::get<0>(v_); }
-    const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
-    T& operator*() & { return value(); }
-    const T& operator*() const& { return value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
-    [[nodiscard]] const login_failure& failure() const { return std::get<1>(v_); }
-    [[nodiscard]] std::error_code error() const { return has_value() ? std::error_code{} : failure().code; }
-
-private:
-    std::variant<T, login_failure> v_;
+    [[nodiscard]] const login_failure& failure() const { return this->stored_error(); }
+    [[nodiscard]] std::error_code error() const {
+        return this->has_value() ? std::error_code{} : failure().code;
+    }
 };
 
 // A connection in full feature phase, with the sequence numbers user-space requests need.

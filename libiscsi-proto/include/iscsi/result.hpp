@@ -32,13 +32,14 @@ inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), category()};
 }
 
-// A value or an error. Small on purpose: C++20 has no std::expected.
-template <class T>
-class [[nodiscard]] result {
+// A value or an error of type E: the shape shared by result<T> below, the engine's outcome<T> and
+// iscsictl's outcome<T>, which differ only in their error type. Small on purpose: C++20 has no
+// std::expected.
+template <class T, class E>
+class [[nodiscard]] value_or {
 public:
-    result(T value) : v_(std::move(value)) {}           // NOLINT(google-explicit-constructor)
-    result(std::error_code ec) : v_(ec) { assert(ec); } // NOLINT(google-explicit-constructor)
-    result(errc e) : v_(make_error_code(e)) {}          // NOLINT(google-explicit-constructor)
+    value_or(T value) : v_(std::move(value)) {} // NOLINT(google-explicit-constructor)
+    value_or(E error) : v_(std::move(error)) {} // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
@@ -51,12 +52,30 @@ public:
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
-    [[nodiscard]] std::error_code error() const noexcept {
-        return has_value() ? std::error_code{} : std::get<1>(v_);
+protected:
+    [[nodiscard]] const E& stored_error() const {
+        assert(!has_value());
+        return std::get<1>(v_);
     }
 
 private:
-    std::variant<T, std::error_code> v_;
+    std::variant<T, E> v_;
+};
+
+// A value or a std::error_code.
+template <class T>
+class [[nodiscard]] result : public value_or<T, std::error_code> {
+public:
+    result(T value) : value_or<T, std::error_code>(std::move(value)) {} // NOLINT(google-explicit-constructor)
+    result(std::error_code ec) : value_or<T, std::error_code>(ec) {
+        assert(ec);
+    } // NOLINT(google-explicit-constructor)
+    result(errc e)
+        : value_or<T, std::error_code>(make_error_code(e)) {} // NOLINT(google-explicit-constructor)
+
+    [[nodiscard]] std::error_code error() const noexcept {
+        return this->has_value() ? std::error_code{} : this->stored_error();
+    }
 };
 
 } // namespace iscsi
