@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <concepts>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 namespace iscsi {
@@ -93,13 +95,6 @@ pdu finish(pdu p, std::vector<std::byte> data = {}) {
     store_lengths(p.bhs, std::min(p.ahs.size(), max_ahs_size),
                   std::min<std::size_t>(p.data.size(), max_data_segment_size));
     return p;
-}
-
-template <class Message>
-result<Message> expect_opcode(const pdu& p, iscsi_opcode opcode) {
-    if (p.opcode() != opcode)
-        return errc::bad_opcode;
-    return Message{};
 }
 
 // Byte 1 of Login Request and Response.
@@ -330,50 +325,319 @@ void append_ahs(std::vector<std::byte>& ahs, std::uint8_t type, std::span<const 
     ahs.resize(start + padded(ahs_header_size + specific.size()));
 }
 
+// Typed PDUs. Each message names its BHS fields once, in bhs_fields(); the same list decodes the
+// message (bhs_reader) and encodes it (bhs_writer), so the two directions cannot disagree.
+
+namespace {
+
+// A reference to Message or to const Message: one field list serves decoding and encoding.
+template <class M, class Message>
+concept message_ref = std::same_as<std::remove_const_t<M>, Message>;
+
+// Fills a message's fields from a BHS.
+struct bhs_reader {
+    const pdu& p;
+    void field(std::uint8_t& v, std::size_t offset) const { v = byte_at(p, offset); }
+    void field(std::uint16_t& v, std::size_t offset) const { v = load_be16(p.bhs, offset); }
+    void field(std::uint32_t& v, std::size_t offset) const { v = load_be32(p.bhs, offset); }
+    void field(std::uint64_t& v, std::size_t offset) const { v = load_be64(p.bhs, offset); }
+    void field(isid_bytes& v, std::size_t offset) const { v = load_isid(p, offset); }
+    void flag(bool& v, unsigned mask) const { v = has_flag(p, mask); }
+    // A field packed in the flags byte, e.g. the task attribute.
+    void bits(std::uint8_t& v, unsigned mask) const {
+        v = static_cast<std::uint8_t>(byte_at(p, flags_offset) & mask);
+    }
+    void immediate(bool& v) const { v = p.immediate(); }
+    void reserved_tag_at(std::size_t) const {} // a reserved ITT carries nothing to read
+};
+
+// Writes a message's fields into a BHS started by start_pdu().
+struct bhs_writer {
+    pdu& p;
+    void field(std::uint8_t v, std::size_t offset) const { set_byte(p, offset, v); }
+    void field(std::uint16_t v, std::size_t offset) const { store_be16(p.bhs, offset, v); }
+    void field(std::uint32_t v, std::size_t offset) const { store_be32(p.bhs, offset, v); }
+    void field(std::uint64_t v, std::size_t offset) const { store_be64(p.bhs, offset, v); }
+    void field(const isid_bytes& v, std::size_t offset) const { store_isid(p, offset, v); }
+    void flag(bool v, unsigned mask) const { bits(flag_if(v, mask), mask); }
+    void bits(std::uint8_t v, unsigned mask) const {
+        set_byte(p, flags_offset, static_cast<std::uint8_t>(byte_at(p, flags_offset) | (v & mask)));
+    }
+    void immediate(bool v) const {
+        set_byte(p, opcode_offset,
+                 static_cast<std::uint8_t>(byte_at(p, opcode_offset) | flag_if(v, ISCSI_OP_IMMEDIATE)));
+    }
+    void reserved_tag_at(std::size_t offset) const { store_be32(p.bhs, offset, reserved_tag); }
+};
+
 // Initiator PDUs.
 
-result<nop_out_pdu> nop_out_pdu::from_pdu(const pdu& p) {
+void bhs_fields(message_ref<nop_out_pdu> auto& m, const auto& op) {
     using W = iscsi_nop_out_bhs;
-    auto m = expect_opcode<nop_out_pdu>(p, ISCSI_OP_NOP_OUT);
-    if (!m)
-        return m;
-    m->immediate = p.immediate();
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->data = p.data;
+    op.immediate(m.immediate);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+}
+
+void bhs_fields(message_ref<scsi_command_pdu> auto& m, const auto& op) {
+    using W = iscsi_scsi_cmd_bhs;
+    op.immediate(m.immediate);
+    op.flag(m.final, ISCSI_FLAG_FINAL);
+    op.flag(m.read, ISCSI_CMD_FLAG_READ);
+    op.flag(m.write, ISCSI_CMD_FLAG_WRITE);
+    op.bits(m.attribute, ISCSI_CMD_ATTR_MASK);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.expected_data_length, offsetof(W, exp_data_len));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+}
+
+void bhs_fields(message_ref<tmf_request_pdu> auto& m, const auto& op) {
+    using W = iscsi_tmf_req_bhs;
+    op.immediate(m.immediate);
+    op.bits(m.function, ISCSI_TMF_FUNCTION_MASK);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.referenced_task_tag, offsetof(W, ref_task_tag));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+    op.field(m.ref_cmd_sn, offsetof(W, ref_cmd_sn));
+    op.field(m.exp_data_sn, offsetof(W, exp_data_sn));
+}
+
+// The login flags (T, C, stages) are checked on decoding and so are not in the list.
+void bhs_fields(message_ref<login_request_pdu> auto& m, const auto& op) {
+    using W = iscsi_login_req_bhs;
+    op.field(m.version_max, offsetof(W, version_max));
+    op.field(m.version_min, offsetof(W, version_min));
+    op.field(m.isid, offsetof(W, isid));
+    op.field(m.tsih, offsetof(W, tsih));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.cid, offsetof(W, cid));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+}
+
+void bhs_fields(message_ref<text_request_pdu> auto& m, const auto& op) {
+    using W = iscsi_text_req_bhs;
+    op.immediate(m.immediate);
+    op.flag(m.final, ISCSI_FLAG_FINAL);
+    op.flag(m.continue_text, ISCSI_TEXT_FLAG_CONTINUE);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+}
+
+void bhs_fields(message_ref<data_out_pdu> auto& m, const auto& op) {
+    using W = iscsi_data_out_bhs;
+    op.flag(m.final, ISCSI_FLAG_FINAL);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+    op.field(m.data_sn, offsetof(W, data_sn));
+    op.field(m.buffer_offset, offsetof(W, buffer_offset));
+}
+
+void bhs_fields(message_ref<logout_request_pdu> auto& m, const auto& op) {
+    using W = iscsi_logout_req_bhs;
+    op.immediate(m.immediate);
+    op.bits(m.reason, ISCSI_LOGOUT_REASON_MASK);
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.cid, offsetof(W, cid));
+    op.field(m.cmd_sn, offsetof(W, cmd_sn));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+}
+
+void bhs_fields(message_ref<snack_request_pdu> auto& m, const auto& op) {
+    using W = iscsi_snack_req_bhs;
+    op.bits(m.type, ISCSI_SNACK_TYPE_MASK);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt_or_snack_tag, offsetof(W, ttt_or_snack_tag));
+    op.field(m.exp_stat_sn, offsetof(W, exp_stat_sn));
+    op.field(m.beg_run, offsetof(W, beg_run));
+    op.field(m.run_length, offsetof(W, run_length));
+}
+
+// Target PDUs.
+
+void bhs_fields(message_ref<nop_in_pdu> auto& m, const auto& op) {
+    using W = iscsi_nop_in_bhs;
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+}
+
+void bhs_fields(message_ref<scsi_response_pdu> auto& m, const auto& op) {
+    using W = iscsi_scsi_rsp_bhs;
+    op.flag(m.bidi_overflow, ISCSI_RSP_FLAG_BIDI_OVERFLOW);
+    op.flag(m.bidi_underflow, ISCSI_RSP_FLAG_BIDI_UNDERFLOW);
+    op.flag(m.overflow, ISCSI_RSP_FLAG_OVERFLOW);
+    op.flag(m.underflow, ISCSI_RSP_FLAG_UNDERFLOW);
+    op.field(m.response, offsetof(W, response));
+    op.field(m.status, offsetof(W, status));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.snack_tag, offsetof(W, snack_tag));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.exp_data_sn, offsetof(W, exp_data_sn));
+    op.field(m.bidi_residual_count, offsetof(W, bidi_residual_count));
+    op.field(m.residual_count, offsetof(W, residual_count));
+}
+
+void bhs_fields(message_ref<tmf_response_pdu> auto& m, const auto& op) {
+    using W = iscsi_tmf_rsp_bhs;
+    op.field(m.response, offsetof(W, response));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+}
+
+void bhs_fields(message_ref<login_response_pdu> auto& m, const auto& op) {
+    using W = iscsi_login_rsp_bhs;
+    op.field(m.version_max, offsetof(W, version_max));
+    op.field(m.version_active, offsetof(W, version_active));
+    op.field(m.isid, offsetof(W, isid));
+    op.field(m.tsih, offsetof(W, tsih));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.status_class, offsetof(W, status_class));
+    op.field(m.status_detail, offsetof(W, status_detail));
+}
+
+void bhs_fields(message_ref<text_response_pdu> auto& m, const auto& op) {
+    using W = iscsi_text_rsp_bhs;
+    op.flag(m.final, ISCSI_FLAG_FINAL);
+    op.flag(m.continue_text, ISCSI_TEXT_FLAG_CONTINUE);
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+}
+
+void bhs_fields(message_ref<data_in_pdu> auto& m, const auto& op) {
+    using W = iscsi_data_in_bhs;
+    op.flag(m.final, ISCSI_FLAG_FINAL);
+    op.flag(m.acknowledge, ISCSI_DATA_FLAG_ACK);
+    op.flag(m.overflow, ISCSI_RSP_FLAG_OVERFLOW);
+    op.flag(m.underflow, ISCSI_RSP_FLAG_UNDERFLOW);
+    op.flag(m.has_status, ISCSI_DATA_FLAG_STATUS);
+    op.field(m.status, offsetof(W, status));
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.data_sn, offsetof(W, data_sn));
+    op.field(m.buffer_offset, offsetof(W, buffer_offset));
+    op.field(m.residual_count, offsetof(W, residual_count));
+}
+
+void bhs_fields(message_ref<logout_response_pdu> auto& m, const auto& op) {
+    using W = iscsi_logout_rsp_bhs;
+    op.field(m.response, offsetof(W, response));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.time2wait, offsetof(W, time2wait));
+    op.field(m.time2retain, offsetof(W, time2retain));
+}
+
+void bhs_fields(message_ref<r2t_pdu> auto& m, const auto& op) {
+    using W = iscsi_r2t_bhs;
+    op.field(m.lun, offsetof(W, lun));
+    op.field(m.itt, offsetof(W, itt));
+    op.field(m.ttt, offsetof(W, ttt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.r2t_sn, offsetof(W, r2t_sn));
+    op.field(m.buffer_offset, offsetof(W, buffer_offset));
+    op.field(m.desired_data_length, offsetof(W, desired_data_len));
+}
+
+void bhs_fields(message_ref<async_message_pdu> auto& m, const auto& op) {
+    using W = iscsi_async_msg_bhs;
+    op.field(m.lun, offsetof(W, lun));
+    op.reserved_tag_at(offsetof(W, itt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.event, offsetof(W, async_event));
+    op.field(m.vendor_code, offsetof(W, async_vcode));
+    op.field(m.parameter1, offsetof(W, parameter1));
+    op.field(m.parameter2, offsetof(W, parameter2));
+    op.field(m.parameter3, offsetof(W, parameter3));
+}
+
+void bhs_fields(message_ref<reject_pdu> auto& m, const auto& op) {
+    using W = iscsi_reject_bhs;
+    op.field(m.reason, offsetof(W, reason));
+    op.reserved_tag_at(offsetof(W, itt));
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    op.field(m.data_sn_or_r2t_sn, offsetof(W, data_sn_or_r2t_sn));
+}
+
+// Decodes a message of the given opcode: its BHS fields and its data segment, if it has one.
+template <class Message>
+result<Message> read_message(const pdu& p, iscsi_opcode opcode) {
+    if (p.opcode() != opcode)
+        return errc::bad_opcode;
+    Message m;
+    bhs_fields(m, bhs_reader{p});
+    if constexpr (requires { m.data; })
+        m.data = p.data;
     return m;
 }
 
+// Encodes a message; `flags` are the flag bits its field list does not carry (F, login flags).
+template <class Message>
+pdu write_message(const Message& m, iscsi_opcode opcode, bool immediate, unsigned flags,
+                  std::vector<std::byte> ahs = {}) {
+    pdu p = start_pdu(opcode, immediate, flags);
+    bhs_fields(m, bhs_writer{p});
+    p.ahs = std::move(ahs);
+    if constexpr (requires { m.data; })
+        return finish(std::move(p), m.data);
+    else
+        return finish(std::move(p));
+}
+
+} // namespace
+
+result<nop_out_pdu> nop_out_pdu::from_pdu(const pdu& p) {
+    return read_message<nop_out_pdu>(p, ISCSI_OP_NOP_OUT);
+}
+
 pdu nop_out_pdu::to_pdu() const {
-    using W = iscsi_nop_out_bhs;
-    pdu p = start_pdu(ISCSI_OP_NOP_OUT, immediate, ISCSI_FLAG_FINAL);
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_NOP_OUT, false, ISCSI_FLAG_FINAL);
 }
 
 result<scsi_command_pdu> scsi_command_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_scsi_cmd_bhs;
-    auto m = expect_opcode<scsi_command_pdu>(p, ISCSI_OP_SCSI_CMD);
+    auto m = read_message<scsi_command_pdu>(p, ISCSI_OP_SCSI_CMD);
     if (!m)
         return m;
-    m->immediate = p.immediate();
-    m->final = has_flag(p, ISCSI_FLAG_FINAL);
-    m->read = has_flag(p, ISCSI_CMD_FLAG_READ);
-    m->write = has_flag(p, ISCSI_CMD_FLAG_WRITE);
-    m->attribute = byte_at(p, flags_offset) & ISCSI_CMD_ATTR_MASK;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->expected_data_length = load_be32(p.bhs, offsetof(W, exp_data_len));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    const auto cdb = std::span(p.bhs).subspan(offsetof(W, cdb), ISCSI_CDB_LEN);
+    const auto cdb = std::span(p.bhs).subspan(offsetof(iscsi_scsi_cmd_bhs, cdb), ISCSI_CDB_LEN);
     m->cdb.assign(cdb.begin(), cdb.end());
 
     const auto entries = split_ahs(p.ahs);
@@ -392,68 +656,37 @@ result<scsi_command_pdu> scsi_command_pdu::from_pdu(const pdu& p) {
             return errc::bad_format;
         }
     }
-    m->data = p.data;
     return m;
 }
 
 pdu scsi_command_pdu::to_pdu() const {
-    using W = iscsi_scsi_cmd_bhs;
-    pdu p = start_pdu(ISCSI_OP_SCSI_CMD, immediate,
-                      flag_if(final, ISCSI_FLAG_FINAL) | flag_if(read, ISCSI_CMD_FLAG_READ) |
-                          flag_if(write, ISCSI_CMD_FLAG_WRITE) | (attribute & ISCSI_CMD_ATTR_MASK));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, exp_data_len), expected_data_length);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    const auto in_bhs = std::span(cdb).first(std::min<std::size_t>(cdb.size(), ISCSI_CDB_LEN));
-    std::copy(in_bhs.begin(), in_bhs.end(), p.bhs.begin() + offsetof(W, cdb));
+    std::vector<std::byte> ahs;
     if (cdb.size() > ISCSI_CDB_LEN) {
         std::vector<std::byte> specific{std::byte{0}};
         specific.insert(specific.end(), cdb.begin() + ISCSI_CDB_LEN, cdb.end());
-        append_ahs(p.ahs, ISCSI_AHS_EXTENDED_CDB, specific);
+        append_ahs(ahs, ISCSI_AHS_EXTENDED_CDB, specific);
     }
     if (bidi_expected_read_length) {
         std::array<std::byte, bidi_specific_size> specific{};
         store_be32(specific, bidi_length_offset, *bidi_expected_read_length);
-        append_ahs(p.ahs, ISCSI_AHS_BIDI_READ_LENGTH, specific);
+        append_ahs(ahs, ISCSI_AHS_BIDI_READ_LENGTH, specific);
     }
-    return finish(std::move(p), data);
+    pdu p = write_message(*this, ISCSI_OP_SCSI_CMD, false, 0, std::move(ahs));
+    const auto in_bhs = std::span(cdb).first(std::min<std::size_t>(cdb.size(), ISCSI_CDB_LEN));
+    std::copy(in_bhs.begin(), in_bhs.end(), p.bhs.begin() + offsetof(iscsi_scsi_cmd_bhs, cdb));
+    return p;
 }
 
 result<tmf_request_pdu> tmf_request_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_tmf_req_bhs;
-    auto m = expect_opcode<tmf_request_pdu>(p, ISCSI_OP_TMF_REQ);
-    if (!m)
-        return m;
-    m->immediate = p.immediate();
-    m->function = byte_at(p, flags_offset) & ISCSI_TMF_FUNCTION_MASK;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->referenced_task_tag = load_be32(p.bhs, offsetof(W, ref_task_tag));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->ref_cmd_sn = load_be32(p.bhs, offsetof(W, ref_cmd_sn));
-    m->exp_data_sn = load_be32(p.bhs, offsetof(W, exp_data_sn));
-    return m;
+    return read_message<tmf_request_pdu>(p, ISCSI_OP_TMF_REQ);
 }
 
 pdu tmf_request_pdu::to_pdu() const {
-    using W = iscsi_tmf_req_bhs;
-    pdu p = start_pdu(ISCSI_OP_TMF_REQ, immediate, ISCSI_FLAG_FINAL | (function & ISCSI_TMF_FUNCTION_MASK));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ref_task_tag), referenced_task_tag);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    store_be32(p.bhs, offsetof(W, ref_cmd_sn), ref_cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_data_sn), exp_data_sn);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_TMF_REQ, false, ISCSI_FLAG_FINAL);
 }
 
 result<login_request_pdu> login_request_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_login_req_bhs;
-    auto m = expect_opcode<login_request_pdu>(p, ISCSI_OP_LOGIN_REQ);
+    auto m = read_message<login_request_pdu>(p, ISCSI_OP_LOGIN_REQ);
     if (!m)
         return m;
     const auto flags = decode_login_flags(p);
@@ -463,245 +696,79 @@ result<login_request_pdu> login_request_pdu::from_pdu(const pdu& p) {
     m->continue_text = flags->continue_text;
     m->current_stage = flags->current_stage;
     m->next_stage = flags->next_stage;
-    m->version_max = byte_at(p, offsetof(W, version_max));
-    m->version_min = byte_at(p, offsetof(W, version_min));
-    m->isid = load_isid(p, offsetof(W, isid));
-    m->tsih = load_be16(p.bhs, offsetof(W, tsih));
-    m->itt = p.itt();
-    m->cid = load_be16(p.bhs, offsetof(W, cid));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->data = p.data;
     return m;
 }
 
 pdu login_request_pdu::to_pdu() const {
-    using W = iscsi_login_req_bhs;
-    pdu p = start_pdu(ISCSI_OP_LOGIN_REQ, true,
-                      encode_login_flags({transit, continue_text, current_stage, next_stage}));
-    set_byte(p, offsetof(W, version_max), version_max);
-    set_byte(p, offsetof(W, version_min), version_min);
-    store_isid(p, offsetof(W, isid), isid);
-    store_be16(p.bhs, offsetof(W, tsih), tsih);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be16(p.bhs, offsetof(W, cid), cid);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_LOGIN_REQ, true,
+                         encode_login_flags({transit, continue_text, current_stage, next_stage}));
 }
 
 result<text_request_pdu> text_request_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_text_req_bhs;
-    auto m = expect_opcode<text_request_pdu>(p, ISCSI_OP_TEXT_REQ);
-    if (!m)
-        return m;
-    m->immediate = p.immediate();
-    m->final = has_flag(p, ISCSI_FLAG_FINAL);
-    m->continue_text = has_flag(p, ISCSI_TEXT_FLAG_CONTINUE);
-    if (m->final && m->continue_text) // RFC 7143 section 11.10.2
+    auto m = read_message<text_request_pdu>(p, ISCSI_OP_TEXT_REQ);
+    if (m && m->final && m->continue_text) // RFC 7143 section 11.10.2
         return errc::bad_format;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->data = p.data;
     return m;
 }
 
 pdu text_request_pdu::to_pdu() const {
-    using W = iscsi_text_req_bhs;
-    pdu p = start_pdu(ISCSI_OP_TEXT_REQ, immediate,
-                      flag_if(final, ISCSI_FLAG_FINAL) | flag_if(continue_text, ISCSI_TEXT_FLAG_CONTINUE));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_TEXT_REQ, false, 0);
 }
 
 result<data_out_pdu> data_out_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_data_out_bhs;
-    auto m = expect_opcode<data_out_pdu>(p, ISCSI_OP_DATA_OUT);
-    if (!m)
-        return m;
-    m->final = has_flag(p, ISCSI_FLAG_FINAL);
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->data_sn = load_be32(p.bhs, offsetof(W, data_sn));
-    m->buffer_offset = load_be32(p.bhs, offsetof(W, buffer_offset));
-    m->data = p.data;
-    return m;
+    return read_message<data_out_pdu>(p, ISCSI_OP_DATA_OUT);
 }
 
 pdu data_out_pdu::to_pdu() const {
-    using W = iscsi_data_out_bhs;
-    pdu p = start_pdu(ISCSI_OP_DATA_OUT, false, flag_if(final, ISCSI_FLAG_FINAL));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    store_be32(p.bhs, offsetof(W, data_sn), data_sn);
-    store_be32(p.bhs, offsetof(W, buffer_offset), buffer_offset);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_DATA_OUT, false, 0);
 }
 
 result<logout_request_pdu> logout_request_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_logout_req_bhs;
-    auto m = expect_opcode<logout_request_pdu>(p, ISCSI_OP_LOGOUT_REQ);
-    if (!m)
-        return m;
-    m->immediate = p.immediate();
-    m->reason = byte_at(p, flags_offset) & ISCSI_LOGOUT_REASON_MASK;
-    m->itt = p.itt();
-    m->cid = load_be16(p.bhs, offsetof(W, cid));
-    m->cmd_sn = load_be32(p.bhs, offsetof(W, cmd_sn));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    return m;
+    return read_message<logout_request_pdu>(p, ISCSI_OP_LOGOUT_REQ);
 }
 
 pdu logout_request_pdu::to_pdu() const {
-    using W = iscsi_logout_req_bhs;
-    pdu p = start_pdu(ISCSI_OP_LOGOUT_REQ, immediate, ISCSI_FLAG_FINAL | (reason & ISCSI_LOGOUT_REASON_MASK));
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be16(p.bhs, offsetof(W, cid), cid);
-    store_be32(p.bhs, offsetof(W, cmd_sn), cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_LOGOUT_REQ, false, ISCSI_FLAG_FINAL);
 }
 
 result<snack_request_pdu> snack_request_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_snack_req_bhs;
-    auto m = expect_opcode<snack_request_pdu>(p, ISCSI_OP_SNACK_REQ);
-    if (!m)
-        return m;
-    m->type = byte_at(p, flags_offset) & ISCSI_SNACK_TYPE_MASK;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt_or_snack_tag = load_be32(p.bhs, offsetof(W, ttt_or_snack_tag));
-    m->exp_stat_sn = load_be32(p.bhs, offsetof(W, exp_stat_sn));
-    m->beg_run = load_be32(p.bhs, offsetof(W, beg_run));
-    m->run_length = load_be32(p.bhs, offsetof(W, run_length));
-    return m;
+    return read_message<snack_request_pdu>(p, ISCSI_OP_SNACK_REQ);
 }
 
 pdu snack_request_pdu::to_pdu() const {
-    using W = iscsi_snack_req_bhs;
-    pdu p = start_pdu(ISCSI_OP_SNACK_REQ, false, ISCSI_FLAG_FINAL | (type & ISCSI_SNACK_TYPE_MASK));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt_or_snack_tag), ttt_or_snack_tag);
-    store_be32(p.bhs, offsetof(W, exp_stat_sn), exp_stat_sn);
-    store_be32(p.bhs, offsetof(W, beg_run), beg_run);
-    store_be32(p.bhs, offsetof(W, run_length), run_length);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_SNACK_REQ, false, ISCSI_FLAG_FINAL);
 }
 
-// Target PDUs.
-
 result<nop_in_pdu> nop_in_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_nop_in_bhs;
-    auto m = expect_opcode<nop_in_pdu>(p, ISCSI_OP_NOP_IN);
-    if (!m)
-        return m;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->data = p.data;
-    return m;
+    return read_message<nop_in_pdu>(p, ISCSI_OP_NOP_IN);
 }
 
 pdu nop_in_pdu::to_pdu() const {
-    using W = iscsi_nop_in_bhs;
-    pdu p = start_pdu(ISCSI_OP_NOP_IN, false, ISCSI_FLAG_FINAL);
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_NOP_IN, false, ISCSI_FLAG_FINAL);
 }
 
 result<scsi_response_pdu> scsi_response_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_scsi_rsp_bhs;
-    auto m = expect_opcode<scsi_response_pdu>(p, ISCSI_OP_SCSI_RSP);
-    if (!m)
-        return m;
-    m->bidi_overflow = has_flag(p, ISCSI_RSP_FLAG_BIDI_OVERFLOW);
-    m->bidi_underflow = has_flag(p, ISCSI_RSP_FLAG_BIDI_UNDERFLOW);
-    m->overflow = has_flag(p, ISCSI_RSP_FLAG_OVERFLOW);
-    m->underflow = has_flag(p, ISCSI_RSP_FLAG_UNDERFLOW);
+    auto m = read_message<scsi_response_pdu>(p, ISCSI_OP_SCSI_RSP);
     // RFC 7143 section 11.4.1: overflow and underflow exclude each other.
-    if ((m->bidi_overflow && m->bidi_underflow) || (m->overflow && m->underflow))
+    if (m && ((m->bidi_overflow && m->bidi_underflow) || (m->overflow && m->underflow)))
         return errc::bad_format;
-    m->response = byte_at(p, offsetof(W, response));
-    m->status = byte_at(p, offsetof(W, status));
-    m->itt = p.itt();
-    m->snack_tag = load_be32(p.bhs, offsetof(W, snack_tag));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->exp_data_sn = load_be32(p.bhs, offsetof(W, exp_data_sn));
-    m->bidi_residual_count = load_be32(p.bhs, offsetof(W, bidi_residual_count));
-    m->residual_count = load_be32(p.bhs, offsetof(W, residual_count));
-    m->data = p.data;
     return m;
 }
 
 pdu scsi_response_pdu::to_pdu() const {
-    using W = iscsi_scsi_rsp_bhs;
-    pdu p = start_pdu(ISCSI_OP_SCSI_RSP, false,
-                      ISCSI_FLAG_FINAL | flag_if(bidi_overflow, ISCSI_RSP_FLAG_BIDI_OVERFLOW) |
-                          flag_if(bidi_underflow, ISCSI_RSP_FLAG_BIDI_UNDERFLOW) |
-                          flag_if(overflow, ISCSI_RSP_FLAG_OVERFLOW) |
-                          flag_if(underflow, ISCSI_RSP_FLAG_UNDERFLOW));
-    set_byte(p, offsetof(W, response), response);
-    set_byte(p, offsetof(W, status), status);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, snack_tag), snack_tag);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    store_be32(p.bhs, offsetof(W, exp_data_sn), exp_data_sn);
-    store_be32(p.bhs, offsetof(W, bidi_residual_count), bidi_residual_count);
-    store_be32(p.bhs, offsetof(W, residual_count), residual_count);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_SCSI_RSP, false, ISCSI_FLAG_FINAL);
 }
 
 result<tmf_response_pdu> tmf_response_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_tmf_rsp_bhs;
-    auto m = expect_opcode<tmf_response_pdu>(p, ISCSI_OP_TMF_RSP);
-    if (!m)
-        return m;
-    m->response = byte_at(p, offsetof(W, response));
-    m->itt = p.itt();
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    return m;
+    return read_message<tmf_response_pdu>(p, ISCSI_OP_TMF_RSP);
 }
 
 pdu tmf_response_pdu::to_pdu() const {
-    using W = iscsi_tmf_rsp_bhs;
-    pdu p = start_pdu(ISCSI_OP_TMF_RSP, false, ISCSI_FLAG_FINAL);
-    set_byte(p, offsetof(W, response), response);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_TMF_RSP, false, ISCSI_FLAG_FINAL);
 }
 
 result<login_response_pdu> login_response_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_login_rsp_bhs;
-    auto m = expect_opcode<login_response_pdu>(p, ISCSI_OP_LOGIN_RSP);
+    auto m = read_message<login_response_pdu>(p, ISCSI_OP_LOGIN_RSP);
     if (!m)
         return m;
     const auto flags = decode_login_flags(p);
@@ -711,234 +778,67 @@ result<login_response_pdu> login_response_pdu::from_pdu(const pdu& p) {
     m->continue_text = flags->continue_text;
     m->current_stage = flags->current_stage;
     m->next_stage = flags->next_stage;
-    m->version_max = byte_at(p, offsetof(W, version_max));
-    m->version_active = byte_at(p, offsetof(W, version_active));
-    m->isid = load_isid(p, offsetof(W, isid));
-    m->tsih = load_be16(p.bhs, offsetof(W, tsih));
-    m->itt = p.itt();
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->status_class = byte_at(p, offsetof(W, status_class));
-    m->status_detail = byte_at(p, offsetof(W, status_detail));
-    m->data = p.data;
     return m;
 }
 
 pdu login_response_pdu::to_pdu() const {
-    using W = iscsi_login_rsp_bhs;
-    pdu p = start_pdu(ISCSI_OP_LOGIN_RSP, false,
-                      encode_login_flags({transit, continue_text, current_stage, next_stage}));
-    set_byte(p, offsetof(W, version_max), version_max);
-    set_byte(p, offsetof(W, version_active), version_active);
-    store_isid(p, offsetof(W, isid), isid);
-    store_be16(p.bhs, offsetof(W, tsih), tsih);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    set_byte(p, offsetof(W, status_class), status_class);
-    set_byte(p, offsetof(W, status_detail), status_detail);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_LOGIN_RSP, false,
+                         encode_login_flags({transit, continue_text, current_stage, next_stage}));
 }
 
 result<text_response_pdu> text_response_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_text_rsp_bhs;
-    auto m = expect_opcode<text_response_pdu>(p, ISCSI_OP_TEXT_RSP);
-    if (!m)
-        return m;
-    m->final = has_flag(p, ISCSI_FLAG_FINAL);
-    m->continue_text = has_flag(p, ISCSI_TEXT_FLAG_CONTINUE);
-    if (m->final && m->continue_text) // RFC 7143 section 11.11.2
+    auto m = read_message<text_response_pdu>(p, ISCSI_OP_TEXT_RSP);
+    if (m && m->final && m->continue_text) // RFC 7143 section 11.11.2
         return errc::bad_format;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->data = p.data;
     return m;
 }
 
 pdu text_response_pdu::to_pdu() const {
-    using W = iscsi_text_rsp_bhs;
-    pdu p = start_pdu(ISCSI_OP_TEXT_RSP, false,
-                      flag_if(final, ISCSI_FLAG_FINAL) | flag_if(continue_text, ISCSI_TEXT_FLAG_CONTINUE));
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_TEXT_RSP, false, 0);
 }
 
 result<data_in_pdu> data_in_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_data_in_bhs;
-    auto m = expect_opcode<data_in_pdu>(p, ISCSI_OP_DATA_IN);
-    if (!m)
-        return m;
-    m->final = has_flag(p, ISCSI_FLAG_FINAL);
-    m->acknowledge = has_flag(p, ISCSI_DATA_FLAG_ACK);
-    m->overflow = has_flag(p, ISCSI_RSP_FLAG_OVERFLOW);
-    m->underflow = has_flag(p, ISCSI_RSP_FLAG_UNDERFLOW);
-    m->has_status = has_flag(p, ISCSI_DATA_FLAG_STATUS);
+    auto m = read_message<data_in_pdu>(p, ISCSI_OP_DATA_IN);
     // RFC 7143 section 11.7.1: status comes with the last PDU of a sequence only.
-    if ((m->has_status && !m->final) || (m->overflow && m->underflow))
+    if (m && ((m->has_status && !m->final) || (m->overflow && m->underflow)))
         return errc::bad_format;
-    m->status = byte_at(p, offsetof(W, status));
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->data_sn = load_be32(p.bhs, offsetof(W, data_sn));
-    m->buffer_offset = load_be32(p.bhs, offsetof(W, buffer_offset));
-    m->residual_count = load_be32(p.bhs, offsetof(W, residual_count));
-    m->data = p.data;
     return m;
 }
 
 pdu data_in_pdu::to_pdu() const {
-    using W = iscsi_data_in_bhs;
-    pdu p = start_pdu(ISCSI_OP_DATA_IN, false,
-                      flag_if(final, ISCSI_FLAG_FINAL) | flag_if(acknowledge, ISCSI_DATA_FLAG_ACK) |
-                          flag_if(overflow, ISCSI_RSP_FLAG_OVERFLOW) |
-                          flag_if(underflow, ISCSI_RSP_FLAG_UNDERFLOW) |
-                          flag_if(has_status, ISCSI_DATA_FLAG_STATUS));
-    set_byte(p, offsetof(W, status), status);
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    store_be32(p.bhs, offsetof(W, data_sn), data_sn);
-    store_be32(p.bhs, offsetof(W, buffer_offset), buffer_offset);
-    store_be32(p.bhs, offsetof(W, residual_count), residual_count);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_DATA_IN, false, 0);
 }
 
 result<logout_response_pdu> logout_response_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_logout_rsp_bhs;
-    auto m = expect_opcode<logout_response_pdu>(p, ISCSI_OP_LOGOUT_RSP);
-    if (!m)
-        return m;
-    m->response = byte_at(p, offsetof(W, response));
-    m->itt = p.itt();
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->time2wait = load_be16(p.bhs, offsetof(W, time2wait));
-    m->time2retain = load_be16(p.bhs, offsetof(W, time2retain));
-    return m;
+    return read_message<logout_response_pdu>(p, ISCSI_OP_LOGOUT_RSP);
 }
 
 pdu logout_response_pdu::to_pdu() const {
-    using W = iscsi_logout_rsp_bhs;
-    pdu p = start_pdu(ISCSI_OP_LOGOUT_RSP, false, ISCSI_FLAG_FINAL);
-    set_byte(p, offsetof(W, response), response);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    store_be16(p.bhs, offsetof(W, time2wait), time2wait);
-    store_be16(p.bhs, offsetof(W, time2retain), time2retain);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_LOGOUT_RSP, false, ISCSI_FLAG_FINAL);
 }
 
 result<r2t_pdu> r2t_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_r2t_bhs;
-    auto m = expect_opcode<r2t_pdu>(p, ISCSI_OP_R2T);
-    if (!m)
-        return m;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->itt = p.itt();
-    m->ttt = load_be32(p.bhs, offsetof(W, ttt));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->r2t_sn = load_be32(p.bhs, offsetof(W, r2t_sn));
-    m->buffer_offset = load_be32(p.bhs, offsetof(W, buffer_offset));
-    m->desired_data_length = load_be32(p.bhs, offsetof(W, desired_data_len));
-    return m;
+    return read_message<r2t_pdu>(p, ISCSI_OP_R2T);
 }
 
 pdu r2t_pdu::to_pdu() const {
-    using W = iscsi_r2t_bhs;
-    pdu p = start_pdu(ISCSI_OP_R2T, false, ISCSI_FLAG_FINAL);
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), itt);
-    store_be32(p.bhs, offsetof(W, ttt), ttt);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    store_be32(p.bhs, offsetof(W, r2t_sn), r2t_sn);
-    store_be32(p.bhs, offsetof(W, buffer_offset), buffer_offset);
-    store_be32(p.bhs, offsetof(W, desired_data_len), desired_data_length);
-    return finish(std::move(p));
+    return write_message(*this, ISCSI_OP_R2T, false, ISCSI_FLAG_FINAL);
 }
 
 result<async_message_pdu> async_message_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_async_msg_bhs;
-    auto m = expect_opcode<async_message_pdu>(p, ISCSI_OP_ASYNC_MSG);
-    if (!m)
-        return m;
-    m->lun = load_be64(p.bhs, offsetof(W, lun));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->event = byte_at(p, offsetof(W, async_event));
-    m->vendor_code = byte_at(p, offsetof(W, async_vcode));
-    m->parameter1 = load_be16(p.bhs, offsetof(W, parameter1));
-    m->parameter2 = load_be16(p.bhs, offsetof(W, parameter2));
-    m->parameter3 = load_be16(p.bhs, offsetof(W, parameter3));
-    m->data = p.data;
-    return m;
+    return read_message<async_message_pdu>(p, ISCSI_OP_ASYNC_MSG);
 }
 
 pdu async_message_pdu::to_pdu() const {
-    using W = iscsi_async_msg_bhs;
-    pdu p = start_pdu(ISCSI_OP_ASYNC_MSG, false, ISCSI_FLAG_FINAL);
-    store_be64(p.bhs, offsetof(W, lun), lun);
-    store_be32(p.bhs, offsetof(W, itt), reserved_tag);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    set_byte(p, offsetof(W, async_event), event);
-    set_byte(p, offsetof(W, async_vcode), vendor_code);
-    store_be16(p.bhs, offsetof(W, parameter1), parameter1);
-    store_be16(p.bhs, offsetof(W, parameter2), parameter2);
-    store_be16(p.bhs, offsetof(W, parameter3), parameter3);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_ASYNC_MSG, false, ISCSI_FLAG_FINAL);
 }
 
 result<reject_pdu> reject_pdu::from_pdu(const pdu& p) {
-    using W = iscsi_reject_bhs;
-    auto m = expect_opcode<reject_pdu>(p, ISCSI_OP_REJECT);
-    if (!m)
-        return m;
-    m->reason = byte_at(p, offsetof(W, reason));
-    m->stat_sn = load_be32(p.bhs, offsetof(W, stat_sn));
-    m->exp_cmd_sn = load_be32(p.bhs, offsetof(W, exp_cmd_sn));
-    m->max_cmd_sn = load_be32(p.bhs, offsetof(W, max_cmd_sn));
-    m->data_sn_or_r2t_sn = load_be32(p.bhs, offsetof(W, data_sn_or_r2t_sn));
-    m->data = p.data;
-    return m;
+    return read_message<reject_pdu>(p, ISCSI_OP_REJECT);
 }
 
 pdu reject_pdu::to_pdu() const {
-    using W = iscsi_reject_bhs;
-    pdu p = start_pdu(ISCSI_OP_REJECT, false, ISCSI_FLAG_FINAL);
-    set_byte(p, offsetof(W, reason), reason);
-    store_be32(p.bhs, offsetof(W, itt), reserved_tag);
-    store_be32(p.bhs, offsetof(W, stat_sn), stat_sn);
-    store_be32(p.bhs, offsetof(W, exp_cmd_sn), exp_cmd_sn);
-    store_be32(p.bhs, offsetof(W, max_cmd_sn), max_cmd_sn);
-    store_be32(p.bhs, offsetof(W, data_sn_or_r2t_sn), data_sn_or_r2t_sn);
-    return finish(std::move(p), data);
+    return write_message(*this, ISCSI_OP_REJECT, false, ISCSI_FLAG_FINAL);
 }
 
 result<message> decode(const pdu& p) {
