@@ -102,8 +102,9 @@ constexpr auto keys = std::to_array<key_def>({
     {.section = target, .name = "max-recv-data-segment-length", .type = integer, .min = 512,
      .max = max_data_segment, .default_value = "262144", .unit = "bytes", .scope = connection,
      .description = "MaxRecvDataSegmentLength we declare: the largest PDU data we receive"},
-    {.section = target, .name = "max-outstanding-r2t", .type = integer, .min = 1, .max = 65535,
-     .default_value = "8", .scope = session, .description = "MaxOutstandingR2T we offer per command"},
+    {.section = target, .name = "max-outstanding-r2t", .type = integer, .min = 1, .max = 16,
+     .default_value = "8", .scope = session,
+     .description = "MaxOutstandingR2T we offer per command (the kernel module keeps at most 16)"},
     {.section = target, .name = "default-time2wait", .type = integer, .min = 0, .max = 3600,
      .default_value = "2", .unit = "seconds", .scope = session,
      .description = "DefaultTime2Wait we offer: pause before reconnecting"},
@@ -136,9 +137,9 @@ constexpr auto keys = std::to_array<key_def>({
     {.section = discovery, .name = "login-timeout", .type = integer, .min = 1, .max = 3600,
      .default_value = "15", .unit = "seconds", .scope = connection,
      .description = "time allowed for connecting, logging in and listing targets"},
-    {.section = discovery, .name = "rediscover-interval", .type = integer, .min = 0, .max = 7 * day,
+    {.section = discovery, .name = "interval", .type = integer, .min = 0, .max = day, .min_nonzero = 60,
      .default_value = "0", .unit = "seconds",
-     .description = "how often iscsid repeats discovery; 0: only when asked"},
+     .description = "how often iscsid repeats discovery and records what it finds; 0: only when asked"},
 });
 // clang-format on
 
@@ -201,6 +202,12 @@ bool is_clean_utf8(std::string_view s) noexcept {
     return true;
 }
 
+std::string describe_range(const key_def& key) {
+    if (key.min_nonzero > 0)
+        return "0 or " + std::to_string(key.min_nonzero) + ".." + std::to_string(key.max);
+    return std::to_string(key.min) + ".." + std::to_string(key.max);
+}
+
 error bad_value(const key_def& key, std::string_view value, std::string_view why) {
     std::string message = std::string(key.name);
     if (!key.secret)
@@ -213,9 +220,8 @@ outcome<std::string> normalise_integer(const key_def& key, std::string_view valu
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (value.empty() || ec == std::errc::invalid_argument || end != value.data() + value.size())
         return bad_value(key, value, "not a decimal number");
-    if (ec == std::errc::result_out_of_range || n < key.min || n > key.max)
-        return bad_value(key, value,
-                         "out of range " + std::to_string(key.min) + ".." + std::to_string(key.max));
+    if (ec == std::errc::result_out_of_range || n < key.min || n > key.max || (n != 0 && n < key.min_nonzero))
+        return bad_value(key, value, "out of range " + describe_range(key));
     return std::to_string(n);
 }
 
@@ -326,7 +332,7 @@ std::string describe_values(const key_def& key) {
     case portal:
         return "portal: address[:port][,tpgt]";
     case integer:
-        return "integer " + std::to_string(key.min) + ".." + std::to_string(key.max) + unit;
+        return "integer " + describe_range(key) + unit;
     case boolean:
         return "yes | no";
     case choice:

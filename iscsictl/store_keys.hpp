@@ -36,6 +36,7 @@ struct key_def {
     value_type type;
     std::int64_t min = 0; // integer: range; text: length in bytes
     std::int64_t max = 0;
+    std::int64_t min_nonzero = 0;     // integer: when set, the range is 0 or min_nonzero..max
     std::string_view choices{};       // choice, choice_list: comma-separated
     std::string_view default_value{}; // as written in the store; empty when computed or absent
     std::string_view default_text{};  // how the default reads when default_value is empty

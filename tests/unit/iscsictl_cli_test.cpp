@@ -234,12 +234,12 @@ TEST_F(Cli, ModifyInitiatorAndDiscovery) {
                       std::string(secret) + "\n");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "modified the initiator\n");
-    ASSERT_EQ(iscsictl({"modify", "discovery", "192.168.1.10:3260", "rediscover-interval=3600"}).code, 0);
+    ASSERT_EQ(iscsictl({"modify", "discovery", "192.168.1.10:3260", "interval=3600"}).code, 0);
     EXPECT_EQ(store_text(),
               "[initiator]\nname = iqn.2026-11.org.example:host1\nalias = host one\nchap-name = me\n"
               "chap-secret = correct-horse-battery\n\n"
               "[target \"iqn.2003-01.org.linux-iscsi.san:vol1\"]\nportal = 192.168.1.10:3260\n\n"
-              "[discovery \"192.168.1.10:3260\"]\nmethod = sendtargets\nrediscover-interval = 3600\n");
+              "[discovery \"192.168.1.10:3260\"]\nmethod = sendtargets\ninterval = 3600\n");
     // The target inherits the initiator's credentials, and shows where they come from.
     auto shown = iscsictl({"show", "target", std::string(vol1)}).out;
     EXPECT_NE(shown.find("chap-name                     me  (from [initiator])\n"), std::string::npos)
