@@ -50,6 +50,7 @@ struct context {
     const invocation& io;
     std::filesystem::path store_path;
     std::filesystem::path initiatorname_path;
+    std::filesystem::path socket_path;
     std::unique_ptr<printer> print;
     bool quiet = false;
 
@@ -265,7 +266,8 @@ status add_discovery(const context& ctx, const std::string& portal_text, std::sp
     return done{};
 }
 
-status remove_target(const context& ctx, const std::string& iqn_text, const std::string& portal_text) {
+status remove_target(const context& ctx, const std::string& iqn_text, const std::string& portal_text,
+                     bool logout) {
     auto iqn = normalise_subsection(section_kind::target, iqn_text);
     if (!iqn)
         return iqn.error_value();
@@ -275,6 +277,25 @@ status remove_target(const context& ctx, const std::string& iqn_text, const std:
         if (!normal)
             return normal.error_value();
         portal = std::move(*normal);
+    }
+    auto current = load_store(ctx.store_path);
+    if (!current)
+        return current.error_value();
+    if (!current->has_section(section_kind::target, *iqn))
+        return error{exit_code::not_found, "no target '" + *iqn + "' in " + ctx.store_path.string()};
+    // Ask iscsid whether the target is in use; no daemon means no sessions to check.
+    auto sessions = target_sessions(ctx.socket_path, *iqn, portal);
+    if (!sessions)
+        return sessions.error_value();
+    if (!sessions->empty()) {
+        if (!logout)
+            return error{exit_code::busy, "target " + *iqn + " is logged in" +
+                                              (portal.empty() ? std::string() : " through " + portal) +
+                                              ": log it out first, or add --logout"};
+        auto out = call_daemon(ctx.socket_path, "logout", {{"target", *iqn}}, std::chrono::seconds(90));
+        if (!out && out.error_value().code != exit_code::not_found)
+            return out.error_value();
+        ctx.note("logged out of " + *iqn);
     }
     auto updated = update_store(ctx.store_path, [&](store& s) {
         return portal.empty() ? s.remove_section(section_kind::target, *iqn)
@@ -317,6 +338,24 @@ status modify(const context& ctx, section_kind kind, const std::string& subsecti
     ctx.note(kind == section_kind::initiator
                  ? std::string("modified the initiator")
                  : "modified " + std::string(kind_noun(kind)) + " " + *subsection);
+    if (kind != section_kind::target)
+        return done{};
+    // The store is written; a logged-in session takes the live keys now, through iscsid.
+    std::vector<std::pair<const key_def*, std::string>> live;
+    for (const setting& each : *settings)
+        if (each.key->live)
+            live.emplace_back(each.key, each.value);
+    if (live.empty())
+        return done{};
+    auto applied = modify_live(ctx.socket_path, *subsection, live);
+    if (!applied)
+        return error{applied.error_value().code, "the store is changed, but iscsid did not apply it to the "
+                                                 "session: " +
+                                                     applied.error_value().message};
+    if (*applied)
+        ctx.note(**applied + ": the change takes effect at the next login");
+    else
+        ctx.note("applied to the logged-in session");
     return done{};
 }
 
@@ -470,9 +509,11 @@ int run(int argc, const char* const* argv, const invocation& io) {
     app.footer("The store is --store PATH, else $ISCSICTL_STORE, else " + std::string(default_store_path) +
                ".\nThe initiator name file is $ISCSICTL_INITIATORNAME, else " +
                std::string(default_initiatorname_path) +
+               ".\nThe iscsid socket is --socket PATH, else $ISCSICTL_SOCKET, else " +
+               std::string(default_socket_path) +
                ".\nExit status: 0 ok, 1 other failure, 2 bad usage, 3 not found, 4 already exists,\n"
                "5 authentication failed, 6 target unreachable, 7 daemon not running, 8 permission denied, 9 "
-               "store error.");
+               "store error,\n10 target logged in (remove target without --logout).");
     formatter->set_usage(&app, "iscsictl [OPTIONS] VERB OBJECT [ARGS...]");
 
     global_options opts;
@@ -520,10 +561,11 @@ int run(int argc, const char* const* argv, const invocation& io) {
              "remove target IQN [PORTAL] [--logout]");
     remove_target_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
     remove_target_cmd->add_option("PORTAL", portal, "remove only this portal (not the target's last)");
-    remove_target_cmd->add_flag(
-        "--logout", logout,
-        "log the target out first; this version has no daemon verbs yet and edits only "
-        "the store: it neither checks for nor ends sessions");
+    remove_target_cmd->add_flag("--logout", logout, "log the target out first if it is logged in");
+    remove_target_cmd->footer(
+        "iscsictl asks iscsid whether the target (or, with PORTAL, that portal) is logged in\n"
+        "and refuses with exit status 10 unless --logout is given; when iscsid is not\n"
+        "running there are no sessions to check.");
     CLI::App* remove_discovery_cmd =
         verb(remove, "discovery", "remove a discovery portal (its discovered targets stay)",
              "remove discovery PORTAL");
@@ -549,12 +591,56 @@ int run(int argc, const char* const* argv, const invocation& io) {
     modify_discovery_cmd->add_option("KEY=VALUE", args, "settings")->required();
     modify_discovery_cmd->footer(keys_help(section_kind::discovery));
 
-    CLI::App* login_cmd = verb(&app, "login", "log in to a target of the store (needs iscsid)", "login IQN");
-    login_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
-    login_cmd->footer("Exits 0 once the target's LUNs are present as disks, and lists them.");
-    CLI::App* logout_cmd = verb(&app, "logout", "log out of a target (needs iscsid)", "logout IQN");
-    logout_cmd->add_option("IQN", object_name, "the target's iSCSI name")->required();
-    logout_cmd->footer("Exits 0 once the target's disks are gone.");
+    std::vector<std::string> portals;
+    bool add_portal = false;
+    CLI::App* discover_cmd =
+        verb(&app, "discover", "find targets with SendTargets and record them in the store (needs iscsid)",
+             "discover [PORTAL...] [--add]");
+    discover_cmd->add_option("PORTAL", portals,
+                             "discovery portals (address[:port]); default: every one in the store");
+    discover_cmd->add_flag("--add", add_portal, "also record each given PORTAL as a discovery portal");
+    discover_cmd->footer(
+        "Found targets are added to the store with their portals (address:port,tpgt) and\n"
+        "discovered-from = PORTAL; known targets get the portals they lack. A target that was\n"
+        "discovered through a portal earlier and no longer appears there is reported as 'vanished'\n"
+        "and stays in the store. A PORTAL not in the store is asked with the default settings and\n"
+        "credentials from [initiator]. Prints one row per target: PORTAL, TARGET, STATUS\n"
+        "(added | updated | unchanged | vanished). If a portal fails, the others are still asked and\n"
+        "the exit status is the highest of the failures.");
+
+    login_options login_opts;
+    CLI::App* login_cmd = verb(&app, "login", "log in to targets of the store (needs iscsid)",
+                               "login IQN [PORTAL] | --all | --automatic [--retry-for SECONDS]");
+    login_cmd->add_option("IQN", object_name, "the target's iSCSI name");
+    login_cmd->add_option("PORTAL", login_opts.portal,
+                          "log in through this portal only (address[:port][,tpgt])");
+    auto* all_flag = login_cmd->add_flag("--all", login_opts.all, "every target of the store");
+    auto* automatic_flag =
+        login_cmd->add_flag("--automatic", login_opts.automatic, "every target with startup = automatic");
+    all_flag->excludes(automatic_flag);
+    login_cmd
+        ->add_option("--retry-for", login_opts.retry_for,
+                     "keep retrying a target that does not answer for this long (0..3600 s, default 0)")
+        ->check(CLI::Range(0, 3600))
+        ->type_name("SECONDS");
+    login_cmd->footer(
+        "With IQN: exits 0 once the target's LUNs are present as disks, and lists them.\n"
+        "With --all or --automatic: logs every target in at once (one request each) and prints one row\n"
+        "per target: TARGET, RESULT (logged-in | already-logged-in | failed), PORTAL, SESSION, DEVICES,\n"
+        "ERROR. A target already logged in counts as success. The exit status is the highest of the\n"
+        "failures' exit statuses. --retry-for makes iscsid retry unreachable targets with backoff\n"
+        "(boot-time login); refused credentials fail at once.");
+    bool logout_all = false;
+    CLI::App* logout_cmd =
+        verb(&app, "logout", "log out of a target, or of every session (needs iscsid)", "logout IQN | --all");
+    logout_cmd->add_option("IQN", object_name, "the target's iSCSI name");
+    logout_cmd->add_flag("--all", logout_all, "every session iscsid holds");
+    logout_cmd->footer("Exits 0 once the target's disks are gone. --all prints one row per target:\n"
+                       "TARGET, RESULT (logged-out | failed), ERROR.");
+    CLI::App* rescan_cmd =
+        verb(&app, "rescan", "look for new or resized LUNs (needs iscsid)", "rescan [IQN]");
+    rescan_cmd->add_option("IQN", object_name, "only this target's sessions; default: every session");
+    rescan_cmd->footer("Prints the LUNs of the rescanned sessions: TARGET, PORTAL, LUN, DEVICE, SIZE.");
 
     CLI::App* list_cmd = verb(&app, "list", "list targets, discovery portals, sessions or LUNs",
                               "list targets|discovery|sessions|luns [--json]");
@@ -571,7 +657,8 @@ int run(int argc, const char* const* argv, const invocation& io) {
         verb(list_cmd, "luns", "LUNs of the logged-in sessions: device and size (needs iscsid)",
              "list luns [--json]");
 
-    CLI::App* show_cmd = verb(&app, "show", "show one record of the store", "show target|initiator ...");
+    CLI::App* show_cmd = verb(&app, "show", "show one record of the store or one session",
+                              "show target|initiator|session ...");
     show_cmd->require_subcommand(1);
     CLI::App* show_target_cmd =
         verb(show_cmd, "target", "every setting of a target, defaults marked as such, secrets masked",
@@ -580,6 +667,12 @@ int run(int argc, const char* const* argv, const invocation& io) {
     CLI::App* show_initiator_cmd =
         verb(show_cmd, "initiator", "this host's iSCSI name, its source, alias and CHAP credentials",
              "show initiator [--json]");
+    CLI::App* show_session_cmd =
+        verb(show_cmd, "session",
+             "a session's state, negotiated parameters, settings, counters and LUNs (needs iscsid)",
+             "show session IQN|ID [--json]");
+    show_session_cmd->add_option("IQN|ID", object_name, "the target's iSCSI name or the session number")
+        ->required();
     show_initiator_cmd->footer(
         "The name is the one to put in targets' access lists. Showing it never creates the "
         "initiator name file.");
@@ -593,8 +686,22 @@ int run(int argc, const char* const* argv, const invocation& io) {
         return static_cast<int>(exit_code::usage);
     }
 
+    if (login_cmd->parsed()) {
+        bool many = login_opts.all || login_opts.automatic;
+        if (many == !object_name.empty()) {
+            io.err
+                << "iscsictl: login needs an IQN, or --all, or --automatic (see 'iscsictl login --help')\n";
+            return static_cast<int>(exit_code::usage);
+        }
+    }
+    if (logout_cmd->parsed() && logout_all == !object_name.empty()) {
+        io.err << "iscsictl: logout needs an IQN or --all (see 'iscsictl logout --help')\n";
+        return static_cast<int>(exit_code::usage);
+    }
+
     const char* env_store = std::getenv("ISCSICTL_STORE");
     const char* env_initiatorname = std::getenv("ISCSICTL_INITIATORNAME");
+    const char* env_socket = std::getenv("ISCSICTL_SOCKET");
     context ctx{
         .io = io,
         .store_path = !opts.store.empty()       ? opts.store
@@ -602,6 +709,9 @@ int run(int argc, const char* const* argv, const invocation& io) {
                                                 : default_store_path,
         .initiatorname_path =
             env_initiatorname && *env_initiatorname ? env_initiatorname : default_initiatorname_path,
+        .socket_path = !opts.socket.empty()        ? std::filesystem::path(opts.socket)
+                       : env_socket && *env_socket ? std::filesystem::path(env_socket)
+                                                   : std::filesystem::path(default_socket_path),
         .print = make_printer(opts.json ? output_format::json : output_format::text, io.out),
         .quiet = opts.quiet > opts.verbose,
     };
@@ -615,7 +725,7 @@ int run(int argc, const char* const* argv, const invocation& io) {
     else if (add_discovery_cmd->parsed())
         result = add_discovery(ctx, object_name, args);
     else if (remove_target_cmd->parsed())
-        result = remove_target(ctx, object_name, portal);
+        result = remove_target(ctx, object_name, portal, logout);
     else if (remove_discovery_cmd->parsed())
         result = remove_discovery(ctx, object_name);
     else if (modify_target_cmd->parsed())
@@ -633,14 +743,18 @@ int run(int argc, const char* const* argv, const invocation& io) {
     else if (show_initiator_cmd->parsed())
         result = show_initiator(ctx);
     else {
-        const daemon_context daemon{ctx.store_path, ctx.initiatorname_path,
-                                    opts.socket.empty() ? std::filesystem::path(default_socket_path)
-                                                        : std::filesystem::path(opts.socket),
-                                    *ctx.print};
-        if (login_cmd->parsed())
-            result = iscsictl::login(daemon, object_name);
+        const daemon_context daemon{ctx.store_path, ctx.initiatorname_path, ctx.socket_path, *ctx.print,
+                                    ctx.quiet};
+        if (discover_cmd->parsed())
+            result = iscsictl::discover(daemon, portals, add_portal);
+        else if (login_cmd->parsed())
+            result = iscsictl::login(daemon, object_name, login_opts);
         else if (logout_cmd->parsed())
-            result = iscsictl::logout(daemon, object_name);
+            result = iscsictl::logout(daemon, object_name, logout_all);
+        else if (rescan_cmd->parsed())
+            result = iscsictl::rescan(daemon, object_name);
+        else if (show_session_cmd->parsed())
+            result = iscsictl::show_session(daemon, object_name);
         else if (list_sessions_cmd->parsed())
             result = iscsictl::list_sessions(daemon);
         else if (list_luns_cmd->parsed())

@@ -17,7 +17,7 @@ struct invocation {
 
 // Runs one command line (argv[0] is the program name) and returns its exit status (exit_codes.hpp).
 // Environment: ISCSICTL_STORE (store path unless --store), ISCSICTL_INITIATORNAME (the
-// initiatorname.iscsi file, for tests and chroots).
+// initiatorname.iscsi file, for tests and chroots), ISCSICTL_SOCKET (iscsid's socket unless --socket).
 int run(int argc, const char* const* argv, const invocation& io);
 
 } // namespace iscsictl

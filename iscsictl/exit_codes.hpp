@@ -23,6 +23,7 @@ enum class exit_code : int {
     daemon_not_running = 7, // nothing listens on the iscsid control socket
     permission_denied = 8,  // the store, its directory or the daemon refused us
     store_error = 9,        // the store cannot be read, is invalid (file:line) or is insecure
+    busy = 10,              // the target is logged in: remove target refuses it without --logout
 };
 
 // One failed command: the exit code and a one-line message naming the problem (never a secret).

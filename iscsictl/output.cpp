@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 
 namespace iscsictl {
 namespace {
@@ -110,6 +111,27 @@ public:
         }
     }
 
+    void compound(const record& fields, std::span<const part> parts) override {
+        object(fields);
+        for (const part& p : parts) {
+            out_ << '\n' << p.name << ":\n";
+            std::ostringstream inner;
+            text_printer nested(inner);
+            if (p.table)
+                nested.list(p.columns, p.rows);
+            else
+                nested.object(p.fields);
+            std::istringstream lines(inner.str());
+            std::string line;
+            bool any = false;
+            while (std::getline(lines, line)) {
+                out_ << "  " << line << '\n';
+                any = true;
+            }
+            if (!any)
+                out_ << "  -\n";
+        }
+    }
     void note(std::string_view message) override { out_ << message << '\n'; }
 
 private:
@@ -145,6 +167,31 @@ public:
         print(object);
     }
 
+    void compound(const record& fields, std::span<const part> parts) override {
+        nlohmann::ordered_json object = nlohmann::ordered_json::object();
+        for (const field& f : fields)
+            object[f.name] = to_json(f.value);
+        for (const part& p : parts) {
+            if (p.table) {
+                auto array = nlohmann::ordered_json::array();
+                for (const record& r : p.rows) {
+                    nlohmann::ordered_json row = nlohmann::ordered_json::object();
+                    for (auto column : p.columns) {
+                        const field_value* value = find_field(r, column);
+                        row[std::string(column)] = value ? to_json(*value) : nullptr;
+                    }
+                    array.push_back(std::move(row));
+                }
+                object[p.name] = std::move(array);
+            } else {
+                nlohmann::ordered_json inner = nlohmann::ordered_json::object();
+                for (const field& f : p.fields)
+                    inner[f.name] = to_json(f.value);
+                object[p.name] = std::move(inner);
+            }
+        }
+        print(object);
+    }
     void note(std::string_view) override {}
 
 private:

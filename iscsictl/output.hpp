@@ -32,6 +32,15 @@ struct field {
 };
 using record = std::vector<field>;
 
+// A named part of a compound record (show session): an object, or a table of rows.
+struct part {
+    std::string name;
+    record fields{}; // the object, when `table` is false
+    bool table = false;
+    std::vector<std::string_view> columns{}; // the table
+    std::vector<record> rows{};
+};
+
 enum class output_format { text, json };
 
 class printer {
@@ -42,6 +51,9 @@ public:
     // One record: "name  value" lines, or a JSON object. The names of defaulted fields go to its
     // "defaults" array in JSON.
     virtual void object(const record& fields) = 0;
+    // One record with named parts: text prints the fields, then each part under its name; JSON
+    // prints one object whose part names hold an object or an array of objects.
+    virtual void compound(const record& fields, std::span<const part> parts) = 0;
     // A confirmation ("added target ..."); JSON prints none, so its output stays parseable.
     virtual void note(std::string_view message) = 0;
 };

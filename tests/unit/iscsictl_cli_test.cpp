@@ -50,10 +50,13 @@ protected:
         initiatorname = dir / "initiatorname.iscsi";
         ::setenv("ISCSICTL_STORE", store_path.c_str(), 1);
         ::setenv("ISCSICTL_INITIATORNAME", initiatorname.c_str(), 1);
+        // No daemon: the verbs that ask iscsid must not reach a real one on this host.
+        ::setenv("ISCSICTL_SOCKET", (dir / "no-iscsid.sock").c_str(), 1);
     }
     void TearDown() override {
         ::unsetenv("ISCSICTL_STORE");
         ::unsetenv("ISCSICTL_INITIATORNAME");
+        ::unsetenv("ISCSICTL_SOCKET");
         fs::remove_all(dir);
     }
 
@@ -438,9 +441,10 @@ TEST_F(Cli, EveryVerbHasTruthfulHelp) {
     EXPECT_NE(help.find("replacement-timeout           integer 0..86400 (seconds); default: 120; live\n"),
               std::string::npos);
     EXPECT_NE(help.find("KEY=- reads the value from standard input"), std::string::npos);
-    // --logout does not pretend to check sessions yet.
-    EXPECT_NE(iscsictl({"remove", "target", "--help"}).out.find("it neither checks for nor ends sessions"),
-              std::string::npos);
+    // --logout says what it does: asks iscsid, refuses with its own exit status.
+    EXPECT_NE(
+        iscsictl({"remove", "target", "--help"}).out.find("refuses with exit status 10 unless --logout"),
+        std::string::npos);
 }
 
 TEST_F(Cli, BrokenStoresFailWithFileAndLine) {
