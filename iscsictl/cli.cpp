@@ -3,6 +3,7 @@
 
 #include "daemon_verbs.hpp"
 #include "exit_codes.hpp"
+#include "import.hpp"
 #include "output.hpp"
 #include "store.hpp"
 
@@ -476,6 +477,50 @@ status show_initiator(const context& ctx) {
     return done{};
 }
 
+status import_open_iscsi(const context& ctx, const std::string& dir, bool dry_run, bool skip_existing) {
+    auto db = read_open_iscsi(dir);
+    if (!db)
+        return db.error_value();
+    for (const std::string& w : db->warnings)
+        ctx.warn(w);
+    std::vector<std::string> skipped;
+    auto apply = [&](store& s) {
+        return apply_import(s, *db, skip_existing, skipped);
+    };
+    if (dry_run) {
+        auto s = load_store(ctx.store_path);
+        if (!s)
+            return s.error_value();
+        if (auto applied = apply(*s); !applied)
+            return applied;
+    } else if (auto updated = update_store(ctx.store_path, apply); !updated) {
+        return updated;
+    }
+    std::vector<record> rows;
+    std::size_t imported = 0;
+    for (const imported_section& section : db->sections) {
+        bool skip = std::ranges::find(skipped, std::string(section_name(section.kind)) + " " +
+                                                   section.name) != skipped.end();
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : section.settings)
+            keys.push_back(key);
+        rows.push_back({{"kind", std::string(section_name(section.kind))},
+                        {"name", section.name},
+                        {"result", std::string(skip      ? "skipped"
+                                               : dry_run ? "would-import"
+                                                         : "imported")},
+                        {"portals", section.portals},
+                        {"settings", keys}});
+        imported += skip ? 0 : 1;
+    }
+    static constexpr std::array<std::string_view, 5> columns{"kind", "name", "result", "portals", "settings"};
+    ctx.print->list(columns, rows);
+    ctx.note(std::string(dry_run ? "would import " : "imported ") + std::to_string(imported) + " of " +
+             std::to_string(rows.size()) + " records from " + dir +
+             (dry_run ? " (dry run: the store is unchanged)" : " into " + ctx.store_path.string()));
+    return done{};
+}
+
 // "  startup  manual | automatic (default: manual)" for every key of a section: --help of the
 // verbs that take KEY=VALUE.
 std::string keys_help(section_kind kind) {
@@ -642,6 +687,34 @@ int run(int argc, const char* const* argv, const invocation& io) {
     rescan_cmd->add_option("IQN", object_name, "only this target's sessions; default: every session");
     rescan_cmd->footer("Prints the LUNs of the rescanned sessions: TARGET, PORTAL, LUN, DEVICE, SIZE.");
 
+    std::string import_dir = "/etc/iscsi";
+    bool dry_run = false, skip_existing = false;
+    CLI::App* import_cmd = verb(&app, "import", "import another initiator's configuration into the store",
+                                "import open-iscsi [DIR] [--dry-run] [--skip-existing]");
+    import_cmd->require_subcommand(1);
+    CLI::App* import_open_iscsi_cmd =
+        verb(import_cmd, "open-iscsi", "import open-iscsi's node database (iscsiadm's records)",
+             "import open-iscsi [DIR] [--dry-run] [--skip-existing]");
+    import_open_iscsi_cmd->add_option("DIR", import_dir,
+                                      "open-iscsi's configuration directory (default /etc/iscsi)");
+    import_open_iscsi_cmd->add_flag("--dry-run", dry_run, "show what would be imported; write nothing");
+    import_open_iscsi_cmd->add_flag(
+        "--skip-existing", skip_existing,
+        "keep targets and discovery portals the store already has, import the rest");
+    import_open_iscsi_cmd->footer(
+        "Reads DIR/nodes/IQN/ADDR,PORT,TPGT/default (and the older flat files DIR/nodes/IQN/ADDR,PORT)\n"
+        "and DIR/send_targets/ADDR,PORT/st_config. Imported: node.startup (automatic, onboot ->\n"
+        "automatic), node.session.auth.* and discovery.sendtargets.auth.* (authmethod, username,\n"
+        "password, username_in, password_in), header and data digests, replacement, login, logout\n"
+        "and NOP-Out timeouts, queue depth, InitialR2T, ImmediateData, FirstBurstLength, MaxBurstLength,\n"
+        "MaxRecvDataSegmentLength, MaxOutstandingR2T, DefaultTime2Wait/Retain, discoveryd polling\n"
+        "(interval). Values equal to this initiator's defaults are not written. One record per\n"
+        "target: the portals of a target become its portal lines. The store is written once,\n"
+        "atomically, mode 0600 when a secret is imported. An entry the store already has stops the\n"
+        "import (exit status 4) unless --skip-existing. Prints one row per record: KIND, NAME,\n"
+        "RESULT (imported | skipped | would-import), PORTALS, SETTINGS (key names; secrets are never\n"
+        "printed).");
+
     CLI::App* list_cmd = verb(&app, "list", "list targets, discovery portals, sessions or LUNs",
                               "list targets|discovery|sessions|luns [--json]");
     list_cmd->require_subcommand(1);
@@ -742,6 +815,8 @@ int run(int argc, const char* const* argv, const invocation& io) {
         result = show_target(ctx, object_name);
     else if (show_initiator_cmd->parsed())
         result = show_initiator(ctx);
+    else if (import_open_iscsi_cmd->parsed())
+        result = import_open_iscsi(ctx, import_dir, dry_run, skip_existing);
     else {
         const daemon_context daemon{ctx.store_path, ctx.initiatorname_path, ctx.socket_path, *ctx.print,
                                     ctx.quiet};
