@@ -2,6 +2,7 @@
 #include "daemon.hpp"
 
 #include "control_server.hpp"
+#include "discovery.hpp"
 #include "kernel.hpp"
 #include "log.hpp"
 #include "sessions.hpp"
@@ -120,6 +121,7 @@ int run_daemon(const daemon_options& opts) {
                         "then restart iscsid)");
                 });
     }
+    register_discovery(server); // needs no kernel
     server.add_method(
         "status", false,
         [&k](const control::request&, const peer_credentials&) -> asio::awaitable<control::response> {

@@ -5,6 +5,7 @@
 #include "log.hpp"
 #include "sysfs.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,23 +30,31 @@ struct session_manager::attempt {
 
 namespace {
 
-asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
+// Waits `d`; false when the wait was cancelled (the daemon is stopping or the client left).
+asio::awaitable<bool> sleep_for(std::chrono::steady_clock::duration d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
 }
 
-// The control protocol's word for why a login failed, so iscsictl can choose its exit code.
-failure classify(const iscsi::login_failure& f) {
-    if (f.code == iscsi::errc::authentication_failed)
-        return failure::authentication_failed;
-    if (f.status && *f.status == 0x0203) // target not found
-        return failure::not_found;
-    if (f.code == iscsi::errc::timed_out || f.code.category() == std::system_category() ||
-        f.code.category() == boost::asio::error::get_system_category() ||
-        f.code.category() == boost::asio::error::get_netdb_category())
-        return failure::unreachable;
-    return failure::internal;
+// Reads an optional whole number `key` of `params` in [0, max] into `out`; false when it is wrong.
+bool whole_number(const json& params, const char* key, std::uint64_t max, std::uint64_t& out) {
+    auto it = params.find(key);
+    if (it == params.end())
+        return true;
+    const bool whole = it->is_number_unsigned() || (it->is_number_integer() && it->get<std::int64_t>() >= 0);
+    if (!whole || it->get<std::uint64_t>() > max)
+        return false;
+    out = it->get<std::uint64_t>();
+    return true;
 }
+
+// Removes a target's name from the set of logins in progress when the login ends, however it ends.
+struct login_in_progress {
+    std::set<std::string>& set;
+    std::string name;
+    ~login_in_progress() { set.erase(name); }
+};
 
 kernel_session_params kernel_params(const target_config& c, const iscsi::net::logged_in_connection& conn) {
     const auto& n = conn.login.parameters;
@@ -135,6 +144,12 @@ void session_manager::register_methods(control_server& server) {
                       [this](const control::request& r, const peer_credentials&) { return login(r); });
     server.add_method("logout", true,
                       [this](const control::request& r, const peer_credentials&) { return logout(r); });
+    server.add_method("modify", true,
+                      [this](const control::request& r, const peer_credentials&) { return modify(r); });
+    server.add_method("rescan", true,
+                      [this](const control::request& r, const peer_credentials&) { return rescan(r); });
+    server.add_method("session", false,
+                      [this](const control::request& r, const peer_credentials&) { return show_session(r); });
     server.add_method("sessions", false,
                       [this](const control::request&, const peer_credentials&) { return list_sessions(); });
     server.add_method("luns", false,
@@ -145,6 +160,39 @@ std::shared_ptr<session_manager::session> session_manager::find(const std::strin
     for (const auto& [id, s] : sessions_)
         if (s->config.target_name == target)
             return s;
+    return nullptr;
+}
+
+std::shared_ptr<session_manager::session> session_manager::pick(const json& params, const std::string& method,
+                                                                response& error) const {
+    if (auto t = params.find("target"); t != params.end()) {
+        if (!t->is_string()) {
+            error = response::error(failure::bad_request, method + ": target must be a target name");
+            return nullptr;
+        }
+        auto name = iscsi::parse_name(t->get<std::string>());
+        if (!name) {
+            error = response::error(failure::bad_request, method + ": target: " + name.error().message());
+            return nullptr;
+        }
+        auto s = find(name->str());
+        if (!s)
+            error = response::error(failure::not_found, name->str() + " is not logged in");
+        return s;
+    }
+    if (auto id = params.find("session"); id != params.end()) {
+        if (!id->is_number_unsigned() || id->get<std::uint64_t>() > UINT32_MAX) {
+            error = response::error(failure::bad_request, method + ": session must be a session number");
+            return nullptr;
+        }
+        auto it = sessions_.find(id->get<std::uint32_t>());
+        if (it == sessions_.end()) {
+            error = response::error(failure::not_found, "no session " + id->dump());
+            return nullptr;
+        }
+        return it->second;
+    }
+    error = response::error(failure::bad_request, method + " needs a target or a session");
     return nullptr;
 }
 
@@ -186,26 +234,56 @@ asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t host_no) {
         if (stable >= 3)
             co_return now;
         last = std::move(now);
-        co_await sleep_for(std::chrono::milliseconds(100));
+        if (!co_await sleep_for(std::chrono::milliseconds(100)))
+            break; // the daemon is stopping
     }
     co_return last;
 }
 
 asio::awaitable<response> session_manager::login(const control::request& req) {
+    const auto started = std::chrono::steady_clock::now();
     std::string why;
     auto config = parse_target_config(req.params.value("target", json::object()), why);
     if (!config)
         co_return response::error(failure::bad_request, "login: " + why);
+    std::uint64_t retry_for = 0;
+    if (!whole_number(req.params, "retry-for", max_retry_for, retry_for))
+        co_return response::error(failure::bad_request, "login: retry-for must be a whole number of seconds "
+                                                        "from 0 to " +
+                                                            std::to_string(max_retry_for));
     if (auto existing = find(config->target_name))
         co_return response::error(failure::already_exists, config->target_name +
                                                                " is already logged in (session " +
                                                                std::to_string(existing->id) + ")");
+    if (!logging_in_.insert(config->target_name).second)
+        co_return response::error(failure::already_exists,
+                                  config->target_name + " is being logged in by another request");
+    login_in_progress in_progress{logging_in_, config->target_name};
     auto isid = iscsi::make_random_isid(0);
     if (!isid)
         co_return response::error(failure::internal, "no random ISID: " + isid.error().message());
 
     log::info("{}: logging in", config->target_name);
-    auto tried = co_await connect_and_login(*config, *isid);
+    // Boot-time logins (retry-for) wait for a target that is not up yet: only "nobody answered" is
+    // retried; a target that answers and refuses will refuse again.
+    const auto give_up = started + std::chrono::seconds(retry_for);
+    std::chrono::seconds pause = first_login_retry;
+    attempt tried;
+    for (unsigned attempt_no = 1;; ++attempt_no) {
+        tried = co_await connect_and_login(*config, *isid);
+        if (tried.connection || retry_for == 0 || classify(tried.failure) != failure::unreachable)
+            break;
+        const auto left = give_up - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero())
+            break;
+        const auto wait = std::min<std::chrono::steady_clock::duration>(pause, left);
+        log::info("{}: unreachable (attempt {}), next attempt in {} ms", config->target_name, attempt_no,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
+        if (!co_await sleep_for(wait))
+            co_return response::error(failure::unreachable,
+                                      config->target_name + ": login abandoned (daemon stopping)");
+        pause = std::min(pause * 2, max_login_retry);
+    }
     if (!tried.connection)
         co_return response::error(classify(tried.failure),
                                   config->target_name + ": " + tried.failure.message);
@@ -225,6 +303,9 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     s->isid = *isid;
     s->tsih = conn.login.tsih;
     s->portal = conn.address.to_string();
+    s->default_time2wait = conn.login.parameters.session.default_time2wait;
+    s->default_time2retain = conn.login.parameters.session.default_time2retain;
+    s->target_alias = conn.login.parameters.session.target_alias;
     s->config = std::move(*config);
     sessions_[id] = s;
     persist(*s);
@@ -240,20 +321,10 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
 }
 
 asio::awaitable<response> session_manager::logout(const control::request& req) {
-    std::shared_ptr<session> s;
-    if (auto t = req.params.find("target"); t != req.params.end() && t->is_string()) {
-        auto name = iscsi::parse_name(t->get<std::string>());
-        s = name ? find(name->str()) : nullptr;
-        if (!s)
-            co_return response::error(failure::not_found, "no session with " + t->get<std::string>());
-    } else if (auto id = req.params.find("session"); id != req.params.end() && id->is_number_unsigned()) {
-        auto it = sessions_.find(id->get<std::uint32_t>());
-        if (it == sessions_.end())
-            co_return response::error(failure::not_found, "no session " + id->dump());
-        s = it->second;
-    } else {
-        co_return response::error(failure::bad_request, "logout needs a target or a session");
-    }
+    response error;
+    std::shared_ptr<session> s = pick(req.params, "logout", error);
+    if (!s)
+        co_return error;
     s->logging_out = true; // stops a recovery in progress at its next step
     log::info("{}: logging out session {}", s->config.target_name, s->id);
     auto err = co_await kernel_.session_logout(s->id);
@@ -266,6 +337,168 @@ asio::awaitable<response> session_manager::logout(const control::request& req) {
     forget(*s);
     log::notice("{}: logged out, session {} removed", s->config.target_name, s->id);
     co_return response::success({{"session", s->id}, {"target", s->config.target_name}});
+}
+
+asio::awaitable<response> session_manager::modify(const control::request& req) {
+    auto given = req.params.find("settings");
+    if (given == req.params.end())
+        co_return response::error(failure::bad_request, "modify needs settings");
+    std::string why;
+    auto settings = parse_session_settings(*given, why);
+    if (!settings)
+        co_return response::error(failure::bad_request, "modify: " + why);
+    response error;
+    std::shared_ptr<session> s = pick(req.params, "modify", error);
+    if (!s)
+        co_return error;
+    kernel_session_settings k;
+    k.cmds_max = settings->queue_depth;
+    k.replacement_timeout = settings->replacement_timeout;
+    k.noop_interval = settings->noop_interval;
+    k.noop_timeout = settings->noop_timeout;
+    if (auto err = co_await kernel_.session_set(s->id, k)) {
+        if (err.code == std::errc::no_such_file_or_directory)
+            co_return response::error(failure::not_found, "session " + std::to_string(s->id) + " is gone");
+        co_return response::error(failure::kernel, "kernel refused the settings of session " +
+                                                       std::to_string(s->id) + ": " + err.describe());
+    }
+    // The persisted copy too, so a recovery by a restarted daemon keeps them.
+    auto& c = s->config;
+    c.queue_depth = settings->queue_depth.value_or(c.queue_depth);
+    c.replacement_timeout = settings->replacement_timeout.value_or(c.replacement_timeout);
+    c.noop_interval = settings->noop_interval.value_or(c.noop_interval);
+    c.noop_timeout = settings->noop_timeout.value_or(c.noop_timeout);
+    persist(*s);
+    json applied = json::object();
+    for (const auto& [key, value] : settings_json(c).items())
+        if (given->contains(key))
+            applied[key] = value;
+    log::notice("{}: session {} settings changed: {}", c.target_name, s->id, applied.dump());
+    co_return response::success(
+        {{"session", s->id}, {"target", c.target_name}, {"settings", std::move(applied)}});
+}
+
+asio::awaitable<response> session_manager::rescan(const control::request& req) {
+    std::vector<std::uint32_t> ids;
+    if (req.params.contains("target") || req.params.contains("session")) {
+        response error;
+        std::shared_ptr<session> s = pick(req.params, "rescan", error);
+        if (!s)
+            co_return error;
+        ids.push_back(s->id);
+    } else {
+        // Every session in the kernel, those this daemon did not log in included.
+        std::vector<kernel_session_info> infos;
+        if (auto err = co_await kernel_.sessions(infos))
+            co_return response::error(failure::kernel,
+                                      "cannot list the kernel's sessions: " + err.describe());
+        for (const auto& k : infos)
+            ids.push_back(k.session_id);
+    }
+    json done = json::array();
+    for (auto id : ids) {
+        if (auto err = co_await kernel_.session_rescan(id)) {
+            if (err.code == std::errc::no_such_file_or_directory)
+                continue; // logged out meanwhile
+            co_return response::error(failure::kernel, "rescan of session " + std::to_string(id) +
+                                                           " failed: " + err.describe());
+        }
+        done.push_back(id);
+    }
+    // The kernel scans in the background: wait until the LUN list has stopped changing.
+    std::vector<kernel_session_info> infos;
+    json luns = json::array();
+    const auto deadline = std::chrono::steady_clock::now() + rescan_limit;
+    for (int stable = 0; stable < 3 && std::chrono::steady_clock::now() < deadline;) {
+        if (!co_await sleep_for(std::chrono::milliseconds(200)))
+            break;
+        if (auto err = co_await kernel_.sessions(infos))
+            co_return response::error(failure::kernel,
+                                      "cannot list the kernel's sessions: " + err.describe());
+        json now = json::array();
+        for (const auto& k : infos) {
+            if (std::find(done.begin(), done.end(), json(k.session_id)) == done.end())
+                continue;
+            for (auto l : luns_json(k.host_no)) {
+                l["target"] = k.params.target_name;
+                l["portal"] = k.params.portal;
+                l["session"] = k.session_id;
+                now.push_back(std::move(l));
+            }
+        }
+        stable = now == luns ? stable + 1 : 0;
+        luns = std::move(now);
+    }
+    log::info("rescan of {} session(s): {} LUN(s)", done.size(), luns.size());
+    co_return response::success({{"sessions", std::move(done)}, {"luns", std::move(luns)}});
+}
+
+asio::awaitable<response> session_manager::show_session(const control::request& req) {
+    // Validated here so a session the kernel has but this daemon does not know can be shown too.
+    std::optional<std::string> target;
+    std::optional<std::uint32_t> id;
+    if (auto t = req.params.find("target"); t != req.params.end()) {
+        auto name = t->is_string() ? iscsi::parse_name(t->get<std::string>())
+                                   : iscsi::result<iscsi::iscsi_name>(iscsi::errc::bad_format);
+        if (!name)
+            co_return response::error(failure::bad_request, "session: target must be a valid target name");
+        target = name->str();
+    } else if (auto i = req.params.find("session"); i != req.params.end()) {
+        if (!i->is_number_unsigned() || i->get<std::uint64_t>() > UINT32_MAX)
+            co_return response::error(failure::bad_request, "session: session must be a session number");
+        id = i->get<std::uint32_t>();
+    } else {
+        co_return response::error(failure::bad_request, "session needs a target or a session");
+    }
+    std::vector<kernel_session_info> infos;
+    if (auto err = co_await kernel_.sessions(infos))
+        co_return response::error(failure::kernel, "cannot list the kernel's sessions: " + err.describe());
+    auto k = std::find_if(infos.begin(), infos.end(), [&](const kernel_session_info& i) {
+        return target ? i.params.target_name == *target : i.session_id == *id;
+    });
+    if (k == infos.end())
+        co_return response::error(failure::not_found, target ? *target + " is not logged in"
+                                                             : "no session " + std::to_string(*id));
+    auto known = sessions_.find(k->session_id);
+    const session* s = known != sessions_.end() ? known->second.get() : nullptr;
+    json j = session_json(*k, s ? s->portal : "");
+    j["recoveries"] = s ? s->recoveries : 0;
+    j["initiator-name"] = k->params.initiator_name;
+    j["target-portal-group-tag"] = k->params.tpgt;
+    const auto& p = k->params;
+    json params{
+        {"header-digest", p.header_digest ? "crc32c" : "none"},
+        {"data-digest", p.data_digest ? "crc32c" : "none"},
+        {"max-recv-data-segment-length", p.max_recv_dlength},
+        {"max-xmit-data-segment-length", p.max_xmit_dlength},
+        {"first-burst-length", p.first_burst_length},
+        {"max-burst-length", p.max_burst_length},
+        {"initial-r2t", p.initial_r2t},
+        {"immediate-data", p.immediate_data},
+        {"max-outstanding-r2t", p.max_outstanding_r2t},
+        {"data-pdu-in-order", p.data_pdu_in_order},
+        {"data-sequence-in-order", p.data_sequence_in_order},
+        {"error-recovery-level", p.erl},
+    };
+    // The kernel does not keep these: they come from the daemon's record of the login.
+    if (s) {
+        params["default-time2wait"] = s->default_time2wait;
+        params["default-time2retain"] = s->default_time2retain;
+        if (!s->target_alias.empty())
+            j["target-alias"] = s->target_alias;
+    }
+    j["parameters"] = std::move(params);
+    j["settings"] = {{"replacement-timeout", p.replacement_timeout},
+                     {"noop-interval", p.noop_interval},
+                     {"noop-timeout", p.noop_timeout},
+                     {"queue-depth", p.cmds_max}};
+    j["connection"] = {{"cid", k->cid},
+                       {"exp-stat-sn", k->exp_stat_sn},
+                       {"cmd-sn", k->cmd_sn},
+                       {"exp-cmd-sn", k->exp_cmd_sn},
+                       {"max-cmd-sn", k->max_cmd_sn}};
+    j["luns"] = luns_json(k->host_no);
+    co_return response::success(std::move(j));
 }
 
 asio::awaitable<response> session_manager::list_sessions() {
@@ -347,8 +580,7 @@ void session_manager::on_events_lost() {
 asio::awaitable<void> session_manager::recover(std::shared_ptr<session> s) {
     auto delay = std::chrono::seconds(std::max<std::uint32_t>(1, s->config.preferences.default_time2wait));
     for (unsigned attempt_no = 1; !s->logging_out; ++attempt_no) {
-        co_await sleep_for(delay);
-        if (s->logging_out)
+        if (!co_await sleep_for(delay) || s->logging_out)
             break;
         // Session reinstatement (ERL 0): the same ISID with TSIH 0 tells the target to drop the old
         // session; the kernel then retries the held commands on the new connection.
@@ -402,6 +634,16 @@ asio::awaitable<void> session_manager::take_over() {
         s->tsih = k.params.tsih;
         s->portal = k.params.portal;
         s->config = std::move(*config);
+        if (auto n = saved.find("negotiated"); n != saved.end() && n->is_object()) {
+            auto time2 = [&n](const char* key) {
+                auto v = n->find(key);
+                return v != n->end() && v->is_number_unsigned() ? v->get<std::uint32_t>() : 0u;
+            };
+            s->default_time2wait = time2("default-time2wait");
+            s->default_time2retain = time2("default-time2retain");
+            if (auto a = n->find("target-alias"); a != n->end() && a->is_string())
+                s->target_alias = a->get<std::string>();
+        }
         sessions_[s->id] = s;
         log::notice("{}: took over session {} ({})", s->config.target_name, s->id, to_string(k.state));
         if (k.state == session_state::recovering || k.state == session_state::failed)
@@ -428,7 +670,12 @@ void session_manager::persist(const session& s) const {
         log::warning("cannot save session {} for a daemon restart: {}", s.id, std::strerror(errno));
         return;
     }
-    const std::string text = json{{"target", to_json(s.config)}}.dump();
+    const std::string text = json{{"target", to_json(s.config)},
+                                  {"negotiated",
+                                   {{"default-time2wait", s.default_time2wait},
+                                    {"default-time2retain", s.default_time2retain},
+                                    {"target-alias", s.target_alias}}}}
+                                 .dump();
     bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
     ::close(fd);
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {

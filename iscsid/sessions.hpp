@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 namespace iscsid {
 
@@ -30,10 +32,16 @@ public:
     // How long a login waits for the kernel's LUN scan to show the disks.
     static constexpr std::chrono::seconds lun_scan_limit{30};
     static constexpr std::chrono::seconds max_backoff{30};
+    // A login with retry-for: first pause and its cap (the pause doubles after each attempt).
+    static constexpr std::chrono::seconds first_login_retry{1};
+    static constexpr std::chrono::seconds max_login_retry{10};
+    static constexpr std::uint64_t max_retry_for = 3600;
+    // How long a rescan waits for the kernel's scan to settle.
+    static constexpr std::chrono::seconds rescan_limit{10};
 
     session_manager(boost::asio::any_io_executor ex, kernel& k, std::filesystem::path state_dir);
 
-    // Registers login, logout, sessions and luns on the control socket.
+    // Registers login, logout, modify, rescan, session, sessions and luns on the control socket.
     void register_methods(control_server& server);
 
     // Takes over the sessions a previous daemon left in the kernel. Call once at start.
@@ -57,10 +65,17 @@ private:
         bool recovering = false;
         bool logging_out = false;
         std::uint64_t recoveries = 0;
+        // What the login negotiated that the kernel does not keep (for `session`).
+        std::uint32_t default_time2wait = 0;
+        std::uint32_t default_time2retain = 0;
+        std::string target_alias;
     };
 
     boost::asio::awaitable<control::response> login(const control::request& req);
     boost::asio::awaitable<control::response> logout(const control::request& req);
+    boost::asio::awaitable<control::response> modify(const control::request& req);
+    boost::asio::awaitable<control::response> rescan(const control::request& req);
+    boost::asio::awaitable<control::response> show_session(const control::request& req);
     boost::asio::awaitable<control::response> list_sessions();
     boost::asio::awaitable<control::response> list_luns();
     boost::asio::awaitable<void> recover(std::shared_ptr<session> s);
@@ -70,6 +85,9 @@ private:
                                                       const iscsi::isid_bytes& isid);
     boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t host_no);
     std::shared_ptr<session> find(const std::string& target) const;
+    // The session a request names with "target" or "session"; nullptr with `error` set otherwise.
+    std::shared_ptr<session> pick(const nlohmann::json& params, const std::string& method,
+                                  control::response& error) const;
     void persist(const session& s) const;
     void forget(const session& s) const;
 
@@ -78,6 +96,7 @@ private:
     std::filesystem::path state_dir_;
     task_group recoveries_;
     std::map<std::uint32_t, std::shared_ptr<session>> sessions_;
+    std::set<std::string> logging_in_; // targets with a login in progress: a second one is refused
 };
 
 } // namespace iscsid

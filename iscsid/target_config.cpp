@@ -4,6 +4,7 @@
 #include "iscsi/names.hpp"
 
 #include <array>
+#include <boost/asio/error.hpp>
 #include <utility>
 
 namespace iscsid {
@@ -128,6 +129,53 @@ const char* auth_name(iscsi::auth_policy a) {
     return "none";
 }
 
+// The initiator's identity and the CHAP credentials, common to a login's target and a discovery:
+// initiator-alias, auth and its secrets, chap-algorithms (initiator-name is read by the caller).
+template <class Config>
+bool read_identity(reader& r, Config& t) {
+    std::string auth = "none";
+    if (!(r.text("initiator-alias", t.initiator_alias) && r.text("auth", auth) &&
+          r.text("chap-name", t.chap_name) && r.text("chap-secret", t.chap_secret, false, true) &&
+          r.text("mutual-chap-name", t.mutual_chap_name) &&
+          r.text("mutual-chap-secret", t.mutual_chap_secret, false, true) &&
+          r.choices("chap-algorithms", t.chap_algorithms, chap_names) &&
+          r.seconds("login-timeout", t.login_timeout, 1, 3600)))
+        return false;
+    if (auth == "none")
+        t.auth = iscsi::auth_policy::none;
+    else if (auth == "chap")
+        t.auth = iscsi::auth_policy::chap;
+    else if (auth == "mutual-chap")
+        t.auth = iscsi::auth_policy::mutual_chap;
+    else
+        return r.fail("auth must be none, chap or mutual-chap");
+    if (t.auth != iscsi::auth_policy::none && t.chap_secret.empty())
+        return r.fail("auth " + auth + " needs chap-secret");
+    if (t.auth == iscsi::auth_policy::mutual_chap &&
+        (t.mutual_chap_name.empty() || t.mutual_chap_secret.empty()))
+        return r.fail("auth mutual-chap needs mutual-chap-name and mutual-chap-secret");
+    return true;
+}
+
+// The identity and authentication part of a login configuration.
+template <class Config>
+void fill_login(const Config& t, const iscsi::isid_bytes& isid, iscsi::login_config& c) {
+    c.identity.initiator_name = t.initiator_name;
+    c.identity.initiator_alias = t.initiator_alias;
+    c.isid = isid;
+    c.auth = t.auth;
+    if (t.auth != iscsi::auth_policy::none) {
+        c.chap.name = t.chap_name.empty() ? t.initiator_name : t.chap_name;
+        c.chap.secret = t.chap_secret;
+        if (t.auth == iscsi::auth_policy::mutual_chap) {
+            c.chap.target_name = t.mutual_chap_name;
+            c.chap.target_secret = t.mutual_chap_secret;
+        }
+        if (!t.chap_algorithms.empty())
+            c.chap.algorithms = t.chap_algorithms;
+    }
+}
+
 } // namespace
 
 json to_json(const target_config& t) {
@@ -171,23 +219,17 @@ json to_json(const target_config& t) {
 
 iscsi::login_config target_config::login_config(const iscsi::isid_bytes& isid) const {
     iscsi::login_config c;
-    c.identity.initiator_name = initiator_name;
-    c.identity.initiator_alias = initiator_alias;
     c.identity.target_name = target_name;
     c.identity.type = iscsi::session_type::normal;
-    c.isid = isid;
     c.preferences = preferences;
-    c.auth = auth;
-    if (auth != iscsi::auth_policy::none) {
-        c.chap.name = chap_name.empty() ? initiator_name : chap_name;
-        c.chap.secret = chap_secret;
-        if (auth == iscsi::auth_policy::mutual_chap) {
-            c.chap.target_name = mutual_chap_name;
-            c.chap.target_secret = mutual_chap_secret;
-        }
-        if (!chap_algorithms.empty())
-            c.chap.algorithms = chap_algorithms;
-    }
+    fill_login(*this, isid, c);
+    return c;
+}
+
+iscsi::login_config discovery_config::login_config(const iscsi::isid_bytes& isid) const {
+    iscsi::login_config c;
+    c.identity.type = iscsi::session_type::discovery;
+    fill_login(*this, isid, c);
     return c;
 }
 
@@ -226,14 +268,8 @@ std::optional<target_config> parse_target_config(const json& j, std::string& why
         why = "initiator name: " + name.error().message();
         return std::nullopt;
     }
-    std::string auth = "none";
     auto& p = t.preferences;
-    bool ok = r.text("initiator-alias", t.initiator_alias) && r.text("auth", auth) &&
-              r.text("chap-name", t.chap_name) && r.text("chap-secret", t.chap_secret, false, true) &&
-              r.text("mutual-chap-name", t.mutual_chap_name) &&
-              r.text("mutual-chap-secret", t.mutual_chap_secret, false, true) &&
-              r.choices("chap-algorithms", t.chap_algorithms, chap_names) &&
-              r.choices("header-digest", p.header_digest, digest_names) &&
+    bool ok = read_identity(r, t) && r.choices("header-digest", p.header_digest, digest_names) &&
               r.choices("data-digest", p.data_digest, digest_names) &&
               r.boolean("initial-r2t", p.initial_r2t) && r.boolean("immediate-data", p.immediate_data) &&
               r.number("first-burst-length", p.first_burst_length, 512, 16777215) &&
@@ -243,7 +279,6 @@ std::optional<target_config> parse_target_config(const json& j, std::string& why
               r.number("max-outstanding-r2t", p.max_outstanding_r2t, 1, 16) &&
               r.number("default-time2wait", p.default_time2wait, 0, 3600) &&
               r.number("default-time2retain", p.default_time2retain, 0, 3600) &&
-              r.seconds("login-timeout", t.login_timeout, 1, 3600) &&
               r.seconds("logout-timeout", t.logout_timeout, 1, 3600) &&
               r.number("replacement-timeout", t.replacement_timeout, 0, 86400) &&
               r.number("noop-interval", t.noop_interval, 0, 3600) &&
@@ -251,30 +286,94 @@ std::optional<target_config> parse_target_config(const json& j, std::string& why
               r.number("queue-depth", t.queue_depth, 1, 1024);
     if (!ok)
         return std::nullopt;
-    if (auth == "none") {
-        t.auth = iscsi::auth_policy::none;
-    } else if (auth == "chap") {
-        t.auth = iscsi::auth_policy::chap;
-    } else if (auth == "mutual-chap") {
-        t.auth = iscsi::auth_policy::mutual_chap;
-    } else {
-        why = "auth must be none, chap or mutual-chap";
-        return std::nullopt;
-    }
-    if (t.auth != iscsi::auth_policy::none && t.chap_secret.empty()) {
-        why = "auth " + auth + " needs chap-secret";
-        return std::nullopt;
-    }
-    if (t.auth == iscsi::auth_policy::mutual_chap &&
-        (t.mutual_chap_name.empty() || t.mutual_chap_secret.empty())) {
-        why = "auth mutual-chap needs mutual-chap-name and mutual-chap-secret";
-        return std::nullopt;
-    }
     if (auto bad = iscsi::check_preferences(p)) {
         why = bad->message();
         return std::nullopt;
     }
     return t;
+}
+
+std::optional<discovery_config> parse_discovery_config(const json& j, std::string& why) {
+    if (!j.is_object()) {
+        why = "params must be an object";
+        return std::nullopt;
+    }
+    discovery_config d;
+    reader r{j, why};
+    std::string portal;
+    if (!r.text("portal", portal, true))
+        return std::nullopt;
+    auto parsed = iscsi::parse_portal(portal);
+    if (!parsed) {
+        why = "portal \"" + portal + "\": " + parsed.error().message();
+        return std::nullopt;
+    }
+    d.portal = *parsed;
+    d.portal.tpgt.reset(); // a discovery session may go to any portal group
+    if (!r.text("initiator-name", d.initiator_name, true))
+        return std::nullopt;
+    if (auto name = iscsi::parse_name(d.initiator_name); !name) {
+        why = "initiator name: " + name.error().message();
+        return std::nullopt;
+    }
+    if (!read_identity(r, d))
+        return std::nullopt;
+    return d;
+}
+
+std::optional<session_settings> parse_session_settings(const json& j, std::string& why) {
+    if (!j.is_object() || j.empty()) {
+        why = "settings must be an object with at least one of replacement-timeout, noop-interval, "
+              "noop-timeout, queue-depth";
+        return std::nullopt;
+    }
+    for (const auto& [key, value] : j.items()) {
+        if (key != "replacement-timeout" && key != "noop-interval" && key != "noop-timeout" &&
+            key != "queue-depth") {
+            why = "settings: " + key.substr(0, 64) + " cannot be changed on a live session";
+            return std::nullopt;
+        }
+    }
+    reader r{j, why};
+    session_settings out;
+    // Read into a copy of each default, then keep only what was given.
+    std::uint32_t replacement = 0;
+    std::uint32_t interval = 0;
+    std::uint32_t timeout = 0;
+    std::uint16_t depth = 0;
+    if (!(r.number("replacement-timeout", replacement, 0, 86400) &&
+          r.number("noop-interval", interval, 0, 3600) && r.number("noop-timeout", timeout, 1, 3600) &&
+          r.number("queue-depth", depth, 1, 1024)))
+        return std::nullopt;
+    if (j.contains("replacement-timeout"))
+        out.replacement_timeout = replacement;
+    if (j.contains("noop-interval"))
+        out.noop_interval = interval;
+    if (j.contains("noop-timeout"))
+        out.noop_timeout = timeout;
+    if (j.contains("queue-depth"))
+        out.queue_depth = depth;
+    return out;
+}
+
+json settings_json(const target_config& t) {
+    return json{{"replacement-timeout", t.replacement_timeout},
+                {"noop-interval", t.noop_interval},
+                {"noop-timeout", t.noop_timeout},
+                {"queue-depth", t.queue_depth}};
+}
+
+control::failure classify(const iscsi::login_failure& f) {
+    using control::failure;
+    if (f.code == iscsi::errc::authentication_failed)
+        return failure::authentication_failed;
+    if (f.status && *f.status == 0x0203) // target not found
+        return failure::not_found;
+    if (f.code == iscsi::errc::timed_out || f.code.category() == std::system_category() ||
+        f.code.category() == boost::asio::error::get_system_category() ||
+        f.code.category() == boost::asio::error::get_netdb_category())
+        return failure::unreachable;
+    return failure::internal;
 }
 
 } // namespace iscsid

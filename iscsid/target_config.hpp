@@ -4,6 +4,7 @@
 // control socket is an input like any other. docs/control-protocol.md lists the fields.
 #pragma once
 
+#include "control_protocol.hpp"
 #include "iscsi/chap.hpp"
 #include "iscsi/login.hpp"
 #include "iscsi/negotiation.hpp"
@@ -41,6 +42,45 @@ struct target_config {
     // alive until the login has started).
     [[nodiscard]] iscsi::login_config login_config(const iscsi::isid_bytes& isid) const;
 };
+
+// A `discover` request: one discovery portal, the initiator's identity and the discovery credentials
+// (fields named and checked as in a login's target).
+struct discovery_config {
+    iscsi::portal portal;
+    std::string initiator_name;
+    std::string initiator_alias;
+    iscsi::auth_policy auth = iscsi::auth_policy::none;
+    std::string chap_name;
+    std::string chap_secret;
+    std::string mutual_chap_name;
+    std::string mutual_chap_secret;
+    std::vector<iscsi::chap_algorithm> chap_algorithms;
+    std::chrono::seconds login_timeout{15};
+
+    // The login configuration of the discovery session (secrets referenced, as above).
+    [[nodiscard]] iscsi::login_config login_config(const iscsi::isid_bytes& isid) const;
+};
+
+// Reads and checks a `discover` request's params; like parse_target_config() otherwise.
+std::optional<discovery_config> parse_discovery_config(const nlohmann::json& j, std::string& why);
+
+// The live-tunable settings of a `modify` request; unset ones stay as they are.
+struct session_settings {
+    std::optional<std::uint32_t> replacement_timeout;
+    std::optional<std::uint32_t> noop_interval;
+    std::optional<std::uint32_t> noop_timeout;
+    std::optional<std::uint16_t> queue_depth;
+};
+
+// Reads `modify`'s "settings" object: only the keys above, each in its range; an unknown key is
+// refused by name. An empty object is refused too (nothing to change).
+std::optional<session_settings> parse_session_settings(const nlohmann::json& j, std::string& why);
+
+// The settings of `t` that `modify` can change, as JSON (keys as in targets.ini).
+nlohmann::json settings_json(const target_config& t);
+
+// The control protocol's word for why a login failed, so iscsictl can choose its exit code.
+control::failure classify(const iscsi::login_failure& f);
 
 // The "target" object for `t`, as parse_target_config() reads it (secrets included: the daemon keeps it
 // in a root-only file to recover sessions after a restart).
