@@ -111,7 +111,7 @@ int run_daemon(const daemon_options& opts) {
             log::err("kernel: cannot subscribe to its events: {}", ec.message());
         sessions->register_methods(server);
     } else {
-        for (const char* method : {"login", "logout", "sessions", "luns"})
+        for (const char* method : {"login", "logout", "modify", "rescan", "session", "sessions", "luns"})
             server.add_method(
                 method, false,
                 [](const control::request&, const peer_credentials&) -> asio::awaitable<control::response> {
