@@ -341,6 +341,17 @@ status login(const daemon_context& ctx, std::string_view iqn, const login_option
     auto s = load_store(ctx.store_path);
     if (!s)
         return s.error_value();
+    // Checks what was asked before the initiator name file may be created.
+    std::optional<std::string> portal;
+    if (!options.portal.empty()) {
+        auto normal = normalise_value(*find_key(section_kind::target, "portal"), options.portal);
+        if (!normal)
+            return normal.error_value();
+        portal = std::move(*normal);
+    }
+    if (!options.all && !options.automatic)
+        if (auto checked = login_target(*s, iqn, ""); !checked)
+            return checked.error_value();
     auto initiator = ensure_initiator_name(*s, ctx.initiatorname_path);
     if (!initiator)
         return initiator.error_value();
@@ -349,12 +360,8 @@ status login(const daemon_context& ctx, std::string_view iqn, const login_option
     auto target = login_target(*s, iqn, *initiator);
     if (!target)
         return target.error_value();
-    if (!options.portal.empty()) {
-        auto portal = normalise_value(*find_key(section_kind::target, "portal"), options.portal);
-        if (!portal)
-            return portal.error_value();
+    if (portal)
         (*target)["portals"] = json::array({*portal});
-    }
     auto result = login_one(ctx, *target, options.retry_for);
     if (!result)
         return result.error_value();

@@ -592,5 +592,118 @@ TEST_F(Cli, MalformedCommandsChangeNothing) {
     EXPECT_FALSE(fs::exists(initiatorname)) << "a failed command created the initiator name file";
 }
 
+struct bad_input {
+    std::vector<std::string> args;
+    std::string store; // empty: the seeded store
+    exit_code code;
+    std::string message; // a substring of the one error line
+};
+
+// Malformed commands (old and new verbs) and malformed stores, each with its exit code and the
+// words that name the problem; the store stays byte for byte as it was, and nothing is created.
+TEST_F(Cli, MalformedCommandsAndStoresSayWhatIsWrong) {
+    const std::string t(vol1), none = "iqn.2026-11.org.example:none";
+    const std::string tgt = "[target \"" + t + "\"]\nportal = 192.168.1.10:3260\n";
+    const std::vector<bad_input> cases = {
+        {{"login"}, "", exit_code::usage, "login needs an IQN, or --all, or --automatic"},
+        {{"login", t, "--all"}, "", exit_code::usage, "login needs an IQN, or --all, or --automatic"},
+        {{"login", "--all", "--automatic"}, "", exit_code::usage, "excludes"},
+        {{"login", "--all", "--retry-for", "-1"}, "", exit_code::usage, "retry-for"},
+        {{"login", "--all", "--retry-for", "3601"}, "", exit_code::usage, "retry-for"},
+        {{"login", "--automatic", "--retry-for", "soon"}, "", exit_code::usage, "retry-for"},
+        {{"login", "iqn.bad"}, "", exit_code::usage, "iqn.bad"},
+        {{"login", none}, "", exit_code::not_found, "no target " + none},
+        {{"login", t, "300.1.1.1"}, "", exit_code::usage, "portal = '300.1.1.1'"},
+        {{"logout"}, "", exit_code::usage, "logout needs an IQN or --all"},
+        {{"logout", t, "--all"}, "", exit_code::usage, "logout needs an IQN or --all"},
+        {{"logout", "not-a-name"}, "", exit_code::usage, "not an iSCSI name"},
+        {{"rescan", "not-a-name"}, "", exit_code::usage, "not an iSCSI name"},
+        {{"rescan", t, "extra"}, "", exit_code::usage, "extra"},
+        {{"show", "session"}, "", exit_code::usage, "IQN|ID is required"},
+        {{"show", "session", "-1"}, "", exit_code::usage, ""},
+        {{"show", "session", "iqn.bad"}, "", exit_code::usage, "neither a session number nor an iSCSI name"},
+        {{"discover", "1.2.3.4:99999"}, "", exit_code::usage, "1.2.3.4:99999"},
+        {{"discover", "[::1"}, "", exit_code::usage, "[::1"},
+        {{"discover", "--bogus"}, "", exit_code::usage, "--bogus"},
+        {{"import"}, "", exit_code::usage, "subcommand"},
+        {{"import", "nfs"}, "", exit_code::usage, "A subcommand is required"},
+        {{"import", "open-iscsi", "/nonexistent/iscsi"},
+         "",
+         exit_code::not_found,
+         "no open-iscsi node database"},
+        {{"remove", "target", t, "--logout", "extra", "more"}, "", exit_code::usage, "not expected: more"},
+        {{"remove", "target", "iqn.bad"}, "", exit_code::usage, "iqn.bad"},
+        {{"modify", "discovery", "192.168.1.10", "interval=30"},
+         "",
+         exit_code::usage,
+         "interval = '30': out of range 0 or 60..86400"},
+        {{"modify", "discovery", "192.168.1.10", "interval=86401"}, "", exit_code::usage, "0 or 60..86400"},
+        {{"modify", "discovery", "192.168.1.10", "rediscover-interval=60"},
+         "",
+         exit_code::usage,
+         "unknown key 'rediscover-interval'"},
+        {{"modify", "target", t, "max-outstanding-r2t=17"}, "", exit_code::usage, "out of range 1..16"},
+        {{"modify", "target", t, "discovered-from=1.2.3.4:0"}, "", exit_code::usage, "discovered-from"},
+        {{"modify", "target", t, "noop-timeout=0"}, "", exit_code::usage, "noop-timeout = '0'"},
+        {{"modify", "target", t, "queue-depth=0"}, "", exit_code::usage, "queue-depth = '0'"},
+        {{"modify", "target", t, "mutual-chap-secret=tiny"}, "", exit_code::usage, "mutual-chap-secret:"},
+        {{"add", "discovery", "1.2.3.4", "interval=59"}, "", exit_code::usage, "interval = '59'"},
+        {{"list", "targets"},
+         tgt + "bogus = 1\n",
+         exit_code::store_error,
+         "targets.ini:3: unknown key 'bogus'"},
+        {{"list", "discovery"},
+         "[discovery \"1.2.3.4\"]\ninterval = 5\n",
+         exit_code::store_error,
+         "targets.ini:2: interval = '5': out of range 0 or 60..86400"},
+        {{"show", "target", t},
+         tgt + "max-outstanding-r2t = 64\n",
+         exit_code::store_error,
+         "targets.ini:3: max-outstanding-r2t = '64'"},
+        {{"login", "--all"},
+         tgt + "startup = boot\n",
+         exit_code::store_error,
+         "targets.ini:3: startup = 'boot'"},
+        {{"discover"},
+         "[discovery \"1.2.3\"]\n",
+         exit_code::store_error,
+         "targets.ini:1: discovery portal '1.2.3'"},
+        {{"modify", "target", t, "auth=chap"},
+         tgt + "portal = 192.168.1.10\n",
+         exit_code::store_error,
+         "duplicate portal"},
+        {{"remove", "target", t}, "[target \"" + t + "\"]\n", exit_code::store_error, "has no portal"},
+        {{"import", "open-iscsi", "/nonexistent"}, "[initiator\n", exit_code::not_found, "no open-iscsi"},
+        {{"add", "target", t, "10.0.0.9"},
+         "[initiator]\nalias = \"open\n",
+         exit_code::store_error,
+         "has no closing"},
+        {{"show", "initiator"}, "name = x\n", exit_code::store_error, "comes before any [section]"},
+        {{"list", "targets"},
+         "[target \"iqn.2026-11.org.example:a\"]\nportal = 1.2.3.4\n[target "
+         "\"IQN.2026-11.org.example:A\"]\nportal = 1.2.3.4\n",
+         exit_code::store_error,
+         "duplicate section"},
+    };
+    for (const auto& c : cases) {
+        if (c.store.empty())
+            seed();
+        else
+            write_store(c.store);
+        const std::string before = store_text();
+        auto r = iscsictl(c.args);
+        std::string shown;
+        for (const auto& arg : c.args)
+            shown += arg + " ";
+        EXPECT_EQ(r.code, code_of(c.code)) << shown << "-> " << r.err;
+        EXPECT_TRUE(r.err.starts_with("iscsictl: ")) << shown << "-> " << r.err;
+        EXPECT_NE(r.err.find(c.message), std::string::npos) << shown << "-> " << r.err;
+        EXPECT_EQ(std::ranges::count(r.err, '\n'), 1) << shown << "-> " << r.err;
+        EXPECT_EQ(store_text(), before) << shown;
+    }
+    EXPECT_GE(cases.size(), 40u);
+    EXPECT_FALSE(fs::exists(initiatorname)) << "a failed command created the initiator name file";
+}
+
 } // namespace
 } // namespace iscsictl

@@ -197,6 +197,72 @@ TEST(StoreKeys, BadValuesAreRefusedWithTheReason) {
               "name = 'iqn.bad': iqn: missing date (iqn.yyyy-mm.reversed.domain)");
 }
 
+// Every key of the table, generically: its bounds are accepted, one past them refused with a
+// usage error that names the key (and never shows a secret's value).
+TEST(StoreKeys, EveryKeyIsValidatedAtItsBounds) {
+    for (const key_def& key : key_table()) {
+        std::vector<std::string> good, bad;
+        switch (key.type) {
+        case value_type::integer:
+            good = {std::to_string(key.max)};
+            bad = {std::to_string(key.max + 1), "x", "", "1.5", " 1"};
+            if (key.min_nonzero > 0) {
+                good.push_back("0");
+                good.push_back(std::to_string(key.min_nonzero));
+                bad.push_back(std::to_string(key.min_nonzero - 1));
+            } else {
+                good.push_back(std::to_string(key.min));
+                bad.push_back(std::to_string(key.min - 1));
+            }
+            break;
+        case value_type::boolean:
+            good = {"yes", "no", "TRUE", "off", "1", "0"};
+            bad = {"maybe", "", "2"};
+            break;
+        case value_type::choice:
+        case value_type::choice_list:
+            for (std::size_t start = 0;;) {
+                auto comma = key.choices.find(',', start);
+                good.emplace_back(key.choices.substr(start, comma - start));
+                if (comma == std::string_view::npos)
+                    break;
+                start = comma + 1;
+            }
+            bad = {"bogus", "", good.front() + "," + good.front()};
+            if (key.type == value_type::choice_list)
+                good.emplace_back(key.choices);
+            break;
+        case value_type::text:
+            good = {std::string(static_cast<std::size_t>(key.min), 'a'),
+                    std::string(static_cast<std::size_t>(key.max), 'b')};
+            bad = {std::string(static_cast<std::size_t>(key.max) + 1, 'c'), "ctl\x01char"};
+            if (key.min > 0)
+                bad.push_back(std::string(static_cast<std::size_t>(key.min) - 1, 'd'));
+            break;
+        case value_type::iscsi_name:
+            good = {"iqn.2026-11.org.example:x", "eui.0123456789ABCDEF", "naa.52004567BA64678D"};
+            bad = {"iqn.bad", "", "eui.123", "x"};
+            break;
+        case value_type::portal:
+            good = {"192.0.2.1", "192.0.2.1:3261,1", "[2001:db8::1]:3260", "san.example.com"};
+            bad = {"", "192.0.2.300", "1.2.3.4:65536", "[fe80::1", "1.2.3.4,x"};
+            break;
+        }
+        for (const auto& v : good)
+            EXPECT_TRUE(normalise_value(key, v)) << key.name << " = '" << v << "' should be accepted";
+        for (const auto& v : bad) {
+            auto r = normalise_value(key, v);
+            ASSERT_FALSE(r) << key.name << " = '" << v << "' should be refused";
+            EXPECT_EQ(r.error_value().code, exit_code::usage);
+            EXPECT_TRUE(r.error_value().message.starts_with(std::string(key.name)))
+                << r.error_value().message;
+            if (key.secret && v.size() > 2) {
+                EXPECT_EQ(r.error_value().message.find(v), std::string::npos) << "secret shown";
+            }
+        }
+    }
+}
+
 TEST(StoreKeys, SecretsNeverAppearInErrors) {
     const key_def& secret = *find_key(section_kind::target, "chap-secret");
     for (std::string_view value : {std::string_view("short"), std::string_view("ctl\x01secret-is-long")}) {
