@@ -477,6 +477,26 @@ status show_initiator(const context& ctx) {
     return done{};
 }
 
+// One word per line: "keys SECTION" (KEY= of a section), "targets", "discovery" (from the store).
+// Never fails loudly: a broken store just completes nothing.
+status complete_words(const context& ctx, const std::string& what, const std::string& section) {
+    if (what == "keys") {
+        auto kind = parse_section_name(section);
+        if (kind)
+            for (const key_def& key : key_table())
+                if (key.section == *kind && !key.repeatable)
+                    ctx.io.out << key.name << "=\n";
+        return done{};
+    }
+    auto kind = parse_section_name(what == "targets" ? "target" : what);
+    if (!kind || *kind == section_kind::initiator)
+        return done{};
+    if (auto s = load_store(ctx.store_path))
+        for (const std::string& sub : s->subsections(*kind))
+            ctx.io.out << sub << '\n';
+    return done{};
+}
+
 status import_open_iscsi(const context& ctx, const std::string& dir, bool dry_run, bool skip_existing) {
     auto db = read_open_iscsi(dir);
     if (!db)
@@ -715,6 +735,15 @@ int run(int argc, const char* const* argv, const invocation& io) {
         "RESULT (imported | skipped | would-import), PORTALS, SETTINGS (key names; secrets are never\n"
         "printed).");
 
+    // Hidden: words for the bash completion (iscsictl/completion/iscsictl.bash), so it follows the
+    // key table and the store instead of a copy of them.
+    std::string complete_what, complete_section;
+    CLI::App* complete_cmd = app.add_subcommand("__complete", "");
+    complete_cmd->group("");
+    complete_cmd->fallthrough();
+    complete_cmd->add_option("WHAT", complete_what)->required();
+    complete_cmd->add_option("SECTION", complete_section);
+
     CLI::App* list_cmd = verb(&app, "list", "list targets, discovery portals, sessions or LUNs",
                               "list targets|discovery|sessions|luns [--json]");
     list_cmd->require_subcommand(1);
@@ -815,6 +844,8 @@ int run(int argc, const char* const* argv, const invocation& io) {
         result = show_target(ctx, object_name);
     else if (show_initiator_cmd->parsed())
         result = show_initiator(ctx);
+    else if (complete_cmd->parsed())
+        result = complete_words(ctx, complete_what, complete_section);
     else if (import_open_iscsi_cmd->parsed())
         result = import_open_iscsi(ctx, import_dir, dry_run, skip_existing);
     else {
