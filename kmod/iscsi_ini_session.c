@@ -208,9 +208,23 @@ static int iscsi_ini_tmf(struct iscsi_ini_session *sess, u8 function, u64 lun, s
 		return FAILED;
 	iscsi_ini_prep_tmf(conn, ctl, function, lun, cmd);
 	ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_TMF_TIMEOUT);
-	if (ret == -ETIMEDOUT) {
-		pr_err("session %u: no answer to task management function %u\n", sess->id, function);
+	if (ret == -ETIMEDOUT && READ_ONCE(ctl->queued)) {
+		/* the request never left: the socket is stuck and the connection is of no use */
+		pr_err("session %u: task management function %u could not be sent\n", sess->id, function);
 		iscsi_ini_conn_error(conn, -ETIMEDOUT);
+		return FAILED;
+	}
+	if (ret == -ETIMEDOUT) {
+		/*
+		 * The target has the request and ignores it: only this step fails, and the midlayer
+		 * escalates (abort, LUN reset, target reset, then host reset, which drops the
+		 * connection). A late answer carries an ITT we no longer wait for: a protocol error.
+		 */
+		if (function == ISCSI_TMF_ABORT_TASK)
+			pr_warn("session %u: abort of ITT 0x%08x timed out, escalating\n", sess->id, cmd->itt);
+		else
+			pr_warn("session %u: %s timed out, escalating\n", sess->id,
+				function == ISCSI_TMF_LOGICAL_UNIT_RESET ? "logical unit reset" : "target reset");
 		return FAILED;
 	}
 	if (ret < 0)
