@@ -316,13 +316,21 @@ static int iscsi_ini_proto_err(struct iscsi_ini_conn *conn, const char *what, u3
 	return -EPROTO;
 }
 
-/* StatSN of a status-bearing PDU: the next one we expect is the one after it. */
-static void iscsi_ini_update_stat_sn(struct iscsi_ini_conn *conn, __be32 stat_sn)
+/*
+ * StatSN of a status-bearing PDU: the next one we expect is the one after it. Statuses come in
+ * order on one connection, so StatSN should equal ExpStatSN; a gap wider than every exchange we
+ * could have open means the numbers are garbage, and acknowledging them would confuse the target.
+ */
+static int iscsi_ini_update_stat_sn(struct iscsi_ini_conn *conn, __be32 stat_sn)
 {
 	u32 sn = be32_to_cpu(stat_sn);
 
-	if (!iscsi_ini_sn_lt(sn, conn->exp_stat_sn))
-		conn->exp_stat_sn = sn + 1;
+	if (iscsi_ini_sn_lt(sn, conn->exp_stat_sn))
+		return 0;
+	if (sn - conn->exp_stat_sn > conn->sess->p.cmds_max + ISCSI_INI_CTL_COUNT)
+		return iscsi_ini_proto_err(conn, "StatSN far beyond ExpStatSN", ISCSI_RESERVED_TAG);
+	conn->exp_stat_sn = sn + 1;
+	return 0;
 }
 
 static int iscsi_ini_update_window(struct iscsi_ini_conn *conn, __be32 exp, __be32 max)
@@ -430,8 +438,9 @@ static int iscsi_ini_rx_data_in_done(struct iscsi_ini_conn *conn)
 	atomic64_add(conn->rx.dlen, &conn->sess->stats.read_bytes);
 	if (!(hdr->flags & ISCSI_DATA_FLAG_STATUS))
 		return 0;
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
-	ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
+	ret = iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (!ret)
+		ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
 	if (ret)
 		return ret;
 	ret = iscsi_ini_set_residual(conn, cmd, hdr->flags, hdr->residual_count, hdr->status);
@@ -450,8 +459,9 @@ static int iscsi_ini_rx_scsi_rsp(struct iscsi_ini_conn *conn)
 	struct scsi_cmnd *sc;
 	int ret;
 
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
-	ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
+	ret = iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (!ret)
+		ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
 	if (ret)
 		return ret;
 	cmd = iscsi_ini_find_cmd(conn, itt);
@@ -499,15 +509,15 @@ static int iscsi_ini_rx_nop_in(struct iscsi_ini_conn *conn)
 		/* the answer to our ping */
 		if (!conn->ping_outstanding || itt != ping->itt || ttt != ISCSI_RESERVED_TAG)
 			return iscsi_ini_proto_err(conn, "NOP-In answering no ping of ours", itt);
-		iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
 		WRITE_ONCE(conn->ping_outstanding, false);
-		return 0;
+		return iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
 	}
 	if (ttt == ISCSI_RESERVED_TAG)
 		return 0;	/* only a window update */
 	/* the target pings: answer with its TTT, LUN and data; it waits for one answer at a time */
 	if (reply->queued) {
-		pr_warn("session %u: target pinged again before our answer went out\n", conn->sess->id);
+		pr_warn_ratelimited("session %u: target pinged again before our answer went out\n",
+				    conn->sess->id);
 		return 0;
 	}
 	memset(&reply->hdr, 0, sizeof(reply->hdr));
@@ -548,8 +558,9 @@ static int iscsi_ini_rx_tmf_rsp(struct iscsi_ini_conn *conn)
 	u8 function;
 	int ret;
 
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
-	ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
+	ret = iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (!ret)
+		ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
 	if (ret)
 		return ret;
 	if (!tmf->sent || tmf->done || itt != tmf->itt)
@@ -586,7 +597,8 @@ static int iscsi_ini_rx_logout_rsp(struct iscsi_ini_conn *conn)
 	struct iscsi_ini_ctl *logout = &conn->ctl[ISCSI_INI_CTL_LOGOUT];
 	u32 itt = be32_to_cpu(hdr->itt);
 
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (iscsi_ini_update_stat_sn(conn, hdr->stat_sn))
+		return -EPROTO;
 	if (!logout->sent || logout->done || itt != logout->itt)
 		return iscsi_ini_proto_err(conn, "Logout response to no request", itt);
 	logout->response = hdr->response;
@@ -602,8 +614,9 @@ static int iscsi_ini_rx_async(struct iscsi_ini_conn *conn)
 	u32 sense_len = 0;
 	int ret;
 
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
-	ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
+	ret = iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (!ret)
+		ret = iscsi_ini_update_window(conn, hdr->exp_cmd_sn, hdr->max_cmd_sn);
 	if (ret)
 		return ret;
 	if (be32_to_cpu(hdr->itt) != ISCSI_RESERVED_TAG)
@@ -616,7 +629,7 @@ static int iscsi_ini_rx_async(struct iscsi_ini_conn *conn)
 	iscsi_ini_nl_notify_async(sess, hdr, conn->rx.buf + 2, sense_len);
 	switch (hdr->async_event) {
 	case ISCSI_ASYNC_LOGOUT_REQUEST:
-		pr_info("session %u: target requests logout\n", sess->id);
+		pr_info_ratelimited("session %u: target requests logout\n", sess->id);
 		iscsi_ini_session_request_logout(sess);
 		break;
 	case ISCSI_ASYNC_DROP_CONNECTION:
@@ -635,12 +648,13 @@ static int iscsi_ini_rx_reject(struct iscsi_ini_conn *conn)
 	const struct iscsi_bhs *bad = (const void *)conn->rx.buf;
 	u8 op;
 
-	iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
+	if (iscsi_ini_update_stat_sn(conn, hdr->stat_sn))
+		return -EPROTO;
 	if (conn->rx.dlen < ISCSI_BHS_LEN)
 		return iscsi_ini_proto_err(conn, "Reject without the rejected header", ISCSI_RESERVED_TAG);
 	op = bad->opcode & ISCSI_OPCODE_MASK;
-	pr_warn("session %u: target rejected a PDU (opcode 0x%02x, reason 0x%02x)\n", conn->sess->id, op,
-		hdr->reason);
+	pr_warn_ratelimited("session %u: target rejected a PDU (opcode 0x%02x, reason 0x%02x)\n",
+			    conn->sess->id, op, hdr->reason);
 	/* a rejected ping or TMF only fails that exchange; anything else breaks the session state */
 	if (op == ISCSI_OP_NOP_OUT)
 		return 0;
