@@ -42,7 +42,7 @@ while read -r kind outcome passed total why; do
 done </tmp/hostile.results
 
 # SCSI error handling: a READ the target never answers
-for mode in abort lunreset hostreset; do
+for mode in ${HOSTILE_EH-abort lunreset hostreset}; do
 	drv eh "$mode" --results "/tmp/eh-$mode.results" --log "$logdir/hostile-target.log" >"/tmp/eh-$mode.out" 2>&1
 	while read -r step ok detail; do
 		case $step in
@@ -52,6 +52,33 @@ for mode in abort lunreset hostreset; do
 		esac
 	done <"/tmp/eh-$mode.results"
 done
+
+# Login garbage: iscsictl through iscsid gets one clean line and a non-zero status; the daemon lives on
+"$top/tools/hostile-target/hostile-target" --port 3260 >"$logdir/hostile-target-login.log" 2>&1 &
+target=$!
+"$build/iscsid/iscsid" --foreground >/tmp/iscsid.log 2>&1 &
+daemon=$!
+for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
+ctl() { "$build/iscsictl/iscsictl" "$@"; }
+base=iqn.2026-11.org.example:hostile
+garbage_login() { # SEED: fails with exactly one line of output, no crash, daemon alive
+	local out rc
+	ctl add target "$base.login-garbage.$1" 127.0.0.1 >/dev/null || return 1
+	out=$(timeout 60 "$build/iscsictl/iscsictl" login "$base.login-garbage.$1" 2>&1) && rc=0 || rc=$?
+	echo "status $rc: $out" | tee "/tmp/garbage.$1"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [ -n "$out" ] &&
+		kill -0 "$daemon"
+}
+for s in 0 1 2 3 4 5 6; do
+	check_output "login garbage variant $s: one-line error, non-zero status, daemon alive" '^status [1-9]' \
+		garbage_login "$s"
+	tap_diag "variant $s: $(cat "/tmp/garbage.$s")"
+done
+check "then a good login through the same daemon works" sh -c "'$build/iscsictl/iscsictl' add target $base 127.0.0.1 &&
+	'$build/iscsictl/iscsictl' login $base"
+check "and its logout" ctl logout "$base"
+kill "$daemon" "$target"
+wait "$daemon" "$target" 2>/dev/null
 
 check_output "no session left" '^$' sh -c "/usr/bin/python3 $top/tests/vm/nlclient.py dump session-get | grep session-id; true"
 check "rmmod iscsi_ini (no reference leaked)" rmmod iscsi_ini
