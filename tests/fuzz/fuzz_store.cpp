@@ -2,6 +2,7 @@
 // targets.ini parser: arbitrary bytes never crash it, its errors are one line, and whatever it
 // accepts survives both ways of writing it back: the kept text, and the same settings made
 // through the editing functions iscsictl uses, in canonical form.
+#include "discovered.hpp"
 #include "store.hpp"
 
 #include <algorithm>
@@ -73,6 +74,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto reparsed = store::parse(rebuilt.text(), "rebuilt.ini");
     check(reparsed.has_value());
     check(known_sections(*reparsed) == known_sections(*parsed));
+
+    // A SendTargets answer naming the store's own targets, with their portals read as answered
+    // portals, plus one more: whatever merge_discovered records parses back, and each name is
+    // reported once.
+    std::vector<iscsictl::discovered_target> found;
+    for (const std::string& name : parsed->subsections(section_kind::target))
+        found.push_back({name, parsed->values(section_kind::target, name, "portal")});
+    if (!parsed->has_section(section_kind::target, "iqn.2026-11.org.example:fuzz"))
+        found.push_back({"iqn.2026-11.org.example:fuzz", {"192.0.2.1:3260,1"}});
+    auto discovery = parsed->subsections(section_kind::discovery);
+    for (std::string_view portal :
+         {std::string_view("192.0.2.1"),
+          discovery.empty() ? std::string_view("[::1]") : std::string_view(discovery[0])}) {
+        store merged = *parsed;
+        auto report = iscsictl::merge_discovered(merged, portal, found);
+        check(report.has_value());
+        check(report->added.size() + report->updated.size() + report->unchanged.size() == found.size());
+        auto reread = store::parse(merged.text(), "merged.ini");
+        check(reread.has_value());
+        check(reread->has_section(section_kind::target, "iqn.2026-11.org.example:fuzz"));
+    }
 
     // Removing any section leaves a valid store without it.
     for (const auto& [where, entries] : known_sections(*parsed)) {
