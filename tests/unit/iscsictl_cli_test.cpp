@@ -426,6 +426,16 @@ TEST_F(Cli, EveryVerbHasTruthfulHelp) {
         {{"list", "discovery", "--help"}, "Usage: iscsictl [OPTIONS] list discovery [--json]\n"},
         {{"show", "target", "--help"}, "Usage: iscsictl [OPTIONS] show target IQN [--json]\n"},
         {{"show", "initiator", "--help"}, "Usage: iscsictl [OPTIONS] show initiator [--json]\n"},
+        {{"show", "session", "--help"}, "Usage: iscsictl [OPTIONS] show session IQN|ID [--json]\n"},
+        {{"discover", "--help"}, "Usage: iscsictl [OPTIONS] discover [PORTAL...] [--add]\n"},
+        {{"login", "--help"},
+         "Usage: iscsictl [OPTIONS] login IQN [PORTAL] | --all | --automatic [--retry-for SECONDS]\n"},
+        {{"logout", "--help"}, "Usage: iscsictl [OPTIONS] logout IQN | --all\n"},
+        {{"rescan", "--help"}, "Usage: iscsictl [OPTIONS] rescan [IQN]\n"},
+        {{"list", "sessions", "--help"}, "Usage: iscsictl [OPTIONS] list sessions [--json]\n"},
+        {{"list", "luns", "--help"}, "Usage: iscsictl [OPTIONS] list luns [--json]\n"},
+        {{"import", "open-iscsi", "--help"},
+         "Usage: iscsictl [OPTIONS] import open-iscsi [DIR] [--dry-run] [--skip-existing]\n"},
     };
     for (const auto& [args, usage] : cases) {
         auto r = iscsictl(args);
@@ -441,6 +451,12 @@ TEST_F(Cli, EveryVerbHasTruthfulHelp) {
     EXPECT_NE(help.find("replacement-timeout           integer 0..86400 (seconds); default: 120; live\n"),
               std::string::npos);
     EXPECT_NE(help.find("KEY=- reads the value from standard input"), std::string::npos);
+    // What the daemon verbs' help promises is what they do (tested in iscsictl_daemon_test).
+    EXPECT_NE(iscsictl({"login", "--help"}).out.find("A target already logged in counts as success"),
+              std::string::npos);
+    EXPECT_NE(iscsictl({"discover", "--help"}).out.find("stays in the store"), std::string::npos);
+    EXPECT_NE(iscsictl({"--help"}).out.find("10 target logged in"), std::string::npos);
+    EXPECT_EQ(iscsictl({"--help"}).out.find("__complete"), std::string::npos);
     // --logout says what it does: asks iscsid, refuses with its own exit status.
     EXPECT_NE(
         iscsictl({"remove", "target", "--help"}).out.find("refuses with exit status 10 unless --logout"),
