@@ -296,7 +296,10 @@ status discover(const daemon_context& ctx, const std::vector<std::string>& given
         if (!reply) {
             if (reply.error_value().code == exit_code::daemon_not_running)
                 return reply.error_value();
-            keep_worst(worst, {reply.error_value().code, portal + ": " + reply.error_value().message});
+            const std::string& why = reply.error_value().message;
+            // Name the portal once: iscsid's message may already start with it.
+            keep_worst(worst,
+                       {reply.error_value().code, why.starts_with(portal) ? why : portal + ": " + why});
             continue;
         }
         std::vector<discovered_target> found;
