@@ -12,6 +12,12 @@ namespace {
 
 using json = nlohmann::json;
 
+// A value from the request, as a JSON string literal: control characters escaped, so a reason stays
+// one line, and bytes a cut left invalid replaced.
+std::string json_quoted(std::string_view s) {
+    return json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 // Field readers: each returns false and sets `why` when the field is present but wrong.
 struct reader {
     const json& j;
@@ -33,8 +39,9 @@ struct reader {
             return fail(std::string(key) + " must be a string");
         out = v->get<std::string>();
         if (out.size() > 255)
-            return fail(std::string(key) +
-                        (secret ? " is too long" : ": \"" + out.substr(0, 32) + "...\" is too long"));
+            return fail(std::string(key) + (secret
+                                                ? " is too long"
+                                                : ": " + json_quoted(out.substr(0, 32)) + "... is too long"));
         return true;
     }
     template <class T>
@@ -305,7 +312,7 @@ std::optional<discovery_config> parse_discovery_config(const json& j, std::strin
         return std::nullopt;
     auto parsed = iscsi::parse_portal(portal);
     if (!parsed) {
-        why = "portal \"" + portal + "\": " + parsed.error().message();
+        why = "portal " + json_quoted(portal) + ": " + parsed.error().message();
         return std::nullopt;
     }
     d.portal = *parsed;
@@ -330,7 +337,7 @@ std::optional<session_settings> parse_session_settings(const json& j, std::strin
     for (const auto& [key, value] : j.items()) {
         if (key != "replacement-timeout" && key != "noop-interval" && key != "noop-timeout" &&
             key != "queue-depth") {
-            why = "settings: " + key.substr(0, 64) + " cannot be changed on a live session";
+            why = "settings: " + json_quoted(key.substr(0, 64)) + " cannot be changed on a live session";
             return std::nullopt;
         }
     }
