@@ -379,8 +379,19 @@ EH_STEPS = {  # mode -> the module's log lines that must appear, and those that 
 }
 
 
-def kmsg_lines():
-    return subprocess.run(["dmesg"], capture_output=True, text=True).stdout.splitlines()
+def kmsg_mark():
+    """Writes a marker to the kernel log; the log after it is what kmsg_since returns."""
+    mark = f"hostile.py mark {time.monotonic_ns()}"
+    with open("/dev/kmsg", "w") as f:
+        f.write(mark + "\n")
+    return mark
+
+
+def kmsg_since(mark):
+    # a line count would drift: after many cases the ring buffer is full and old lines fall out
+    lines = subprocess.run(["dmesg"], capture_output=True, text=True).stdout.splitlines()
+    at = max((i for i, line in enumerate(lines) if mark in line), default=0)
+    return lines[at + 1:]
 
 
 def cmd_eh(args):
@@ -404,14 +415,14 @@ def cmd_eh(args):
                 rebinds.append(f"failed: {e}")
 
     threading.Thread(target=daemon, daemon=True).start()
-    before = len(kmsg_lines())
+    mark = kmsg_mark()
     start = time.monotonic()
     result = []
     t = threading.Thread(target=lambda: result.append(read_lba(dev, 1000, 8)), daemon=True)
     t.start()
     t.join(180)
     elapsed = time.monotonic() - start
-    log = "\n".join(kmsg_lines()[before:])
+    log = "\n".join(kmsg_since(mark))
     out = open(args.results, "w")
     want, unwanted = EH_STEPS[args.mode]
     out.write(f"read-completes {int(bool(result and result[0]))} {'hung' if t.is_alive() else ''}"

@@ -56,6 +56,7 @@ done
 # Login garbage: iscsictl through iscsid gets one clean line and a non-zero status; the daemon lives on
 "$top/tools/hostile-target/hostile-target" --port 3260 >"$logdir/hostile-target-login.log" 2>&1 &
 target=$!
+for _ in $(seq 100); do grep -q '^listening' "$logdir/hostile-target-login.log" && break; sleep 0.1; done
 "$build/iscsid/iscsid" --foreground >/tmp/iscsid.log 2>&1 &
 daemon=$!
 for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
