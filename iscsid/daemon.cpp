@@ -5,7 +5,9 @@
 #include "discovery.hpp"
 #include "kernel.hpp"
 #include "log.hpp"
+#include "rediscovery.hpp"
 #include "sessions.hpp"
+#include "task_group.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -135,6 +137,10 @@ int run_daemon(const daemon_options& opts) {
     if (!opts.foreground && !detach(ctx))
         return 1;
 
+    // Background work that ends at shutdown: periodic re-discovery.
+    task_group background(ctx.get_executor());
+    rediscovery rediscover(ctx.get_executor(), opts.store_path, opts.initiatorname_path);
+
     asio::signal_set signals(ctx, SIGINT, SIGTERM);
     signals.async_wait([&](const std::error_code& ec, int signo) {
         if (ec)
@@ -142,6 +148,7 @@ int run_daemon(const daemon_options& opts) {
         log::info("signal {}: shutting down (sessions stay in the kernel)", signo);
         sd_notify(0, "STOPPING=1");
         server.close();
+        background.cancel();
         asio::co_spawn(
             ctx,
             [&]() -> asio::awaitable<void> {
@@ -163,6 +170,8 @@ int run_daemon(const daemon_options& opts) {
         asio::co_spawn(ctx, k->run(), asio::detached);
         asio::co_spawn(ctx, sessions->take_over(), asio::detached);
     }
+    if (!opts.store_path.empty())
+        background.spawn(rediscover.run(), "re-discovery");
     sd_notify(0, "READY=1\nSTATUS=serving");
     log::notice("iscsid {} ready", ISCSI_INI_VERSION);
     ctx.run();

@@ -8,7 +8,9 @@ namespace iscsid {
 
 struct daemon_options {
     std::string socket_path;
-    bool foreground = false; // stay attached (systemd, tests); otherwise detach once listening
+    std::string store_path;         // the target store, read for periodic re-discovery
+    std::string initiatorname_path; // the initiator name when the store's [initiator] sets none
+    bool foreground = false;        // stay attached (systemd, tests); otherwise detach once listening
     bool verbose = false;
 };
 

@@ -3,6 +3,7 @@
 #include "control_protocol.hpp"
 #include "daemon.hpp"
 #include "kernel.hpp"
+#include "store.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -64,8 +65,16 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("iscsid ") + ISCSI_INI_VERSION);
     iscsid::daemon_options opts;
     opts.socket_path = std::string(iscsid::control::default_socket_path);
+    opts.store_path = std::string(iscsictl::default_store_path);
+    opts.initiatorname_path = std::string(iscsictl::default_initiatorname_path);
     bool check = false;
     app.add_option("--socket", opts.socket_path, "Control socket path")->capture_default_str();
+    app.add_option("--store", opts.store_path,
+                   "Target store read for periodic re-discovery ([discovery] sections with an interval)")
+        ->capture_default_str();
+    app.add_option("--initiatorname", opts.initiatorname_path,
+                   "Initiator name file, used by re-discovery when the store's [initiator] sets no name")
+        ->capture_default_str();
     app.add_flag("-f,--foreground", opts.foreground,
                  "Stay in the foreground and log to stderr (systemd and tests); otherwise detach once the "
                  "control socket listens and log to syslog");

@@ -10,6 +10,7 @@
 #include "control_server.hpp"
 #include "discovery.hpp"
 #include "kernel.hpp"
+#include "rediscovery.hpp"
 #include "sessions.hpp"
 #include "task_group.hpp"
 
@@ -301,6 +302,103 @@ TEST_F(SessionMethods, RescanAndSessionCheckTheirParameters) {
     EXPECT_BAD_REQUEST(call("session", {{"target", "iqn.bad name"}}), "target");
     EXPECT_BAD_REQUEST(call("session", {{"session", 1ULL << 40}}), "session");
     EXPECT_BAD_REQUEST(call("session", {{"session", "one"}}), "session");
+}
+
+// Periodic re-discovery's schedule, read from a real store file: a portal is discovered one interval
+// after the daemon first sees it, interval 0 is off, a failed discovery leaves the store as it was,
+// and an unreadable store is reported once.
+class Rediscovery : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() / ("iscsid-rediscovery-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        store_ = dir_ / "targets.ini";
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void write_store(const std::string& text,
+                     std::filesystem::perms mode = std::filesystem::perms::owner_read |
+                                                   std::filesystem::perms::owner_write) {
+        std::ofstream(store_) << text;
+        std::filesystem::permissions(store_, mode);
+    }
+    std::string store_text() const {
+        std::ifstream in(store_);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    void run_due(iscsid::rediscovery& r, std::chrono::steady_clock::time_point when) {
+        asio::co_spawn(ctx_, r.run_due(when), asio::detached);
+        ctx_.run();
+        ctx_.restart();
+    }
+
+    asio::io_context ctx_;
+    std::filesystem::path dir_;
+    std::filesystem::path store_;
+};
+
+TEST_F(Rediscovery, DiscoversEachPortalOneIntervalAfterItIsSeenAndLeavesTheStoreOnFailure) {
+    const auto on = closed_port();
+    const auto off = closed_port();
+    const std::string text = std::string("[initiator]\nname = ") + initiator +
+                             "\n\n[discovery \"127.0.0.1:" + std::to_string(on) +
+                             "\"]\ninterval = 60  # every minute\nauth = chap\nchap-secret = " + secret +
+                             "\n\n[discovery \"127.0.0.1:" + std::to_string(off) + "\"]\n";
+    write_store(text);
+    iscsid::rediscovery r(ctx_.get_executor(), store_, dir_ / "initiatorname.iscsi");
+    const auto t0 = std::chrono::steady_clock::now();
+    captured_log log;
+    run_due(r, t0);
+    run_due(r, t0 + 59s);
+    run_due(r, t0 + 61s);
+    run_due(r, t0 + 62s); // not due again before t0 + 121 s
+    const auto text_logged = log.text();
+    const std::string tried_on = "discovery at 127.0.0.1:" + std::to_string(on) + " failed";
+    const auto first = text_logged.find(tried_on);
+    ASSERT_NE(first, std::string::npos) << text_logged;
+    EXPECT_EQ(text_logged.find(tried_on, first + 1), std::string::npos) << "discovered twice:\n"
+                                                                        << text_logged;
+    EXPECT_EQ(text_logged.find("127.0.0.1:" + std::to_string(off)), std::string::npos)
+        << "a portal without interval was discovered:\n"
+        << text_logged;
+    EXPECT_EQ(text_logged.find(secret), std::string::npos) << text_logged;
+    EXPECT_EQ(store_text(), text) << "a failed discovery changed the store";
+}
+
+TEST_F(Rediscovery, AChangedIntervalStartsANewPeriod) {
+    const auto port = closed_port();
+    const auto store_with = [&](int interval) {
+        return std::string("[initiator]\nname = ") + initiator +
+               "\n[discovery \"127.0.0.1:" + std::to_string(port) +
+               "\"]\ninterval = " + std::to_string(interval) + "\n";
+    };
+    write_store(store_with(60));
+    iscsid::rediscovery r(ctx_.get_executor(), store_, dir_ / "initiatorname.iscsi");
+    const auto t0 = std::chrono::steady_clock::now();
+    captured_log log;
+    run_due(r, t0);
+    write_store(store_with(120)); // as `iscsictl modify discovery P interval=120` would
+    run_due(r, t0 + 61s);
+    EXPECT_EQ(log.text().find("failed"), std::string::npos) << "discovered on the old interval";
+    captured_log later;
+    run_due(r, t0 + 182s);
+    EXPECT_NE(later.text().find("discovery at 127.0.0.1:" + std::to_string(port) + " failed"),
+              std::string::npos);
+}
+
+TEST_F(Rediscovery, AStoreThatCannotBeReadIsReportedOnce) {
+    write_store(std::string("[initiator]\nchap-secret = ") + secret + "\n", std::filesystem::perms(0644));
+    iscsid::rediscovery r(ctx_.get_executor(), store_, dir_ / "initiatorname.iscsi");
+    const auto t0 = std::chrono::steady_clock::now();
+    captured_log log;
+    run_due(r, t0);
+    run_due(r, t0 + 15s);
+    const auto text = log.text();
+    const auto first = text.find("re-discovery: ");
+    ASSERT_NE(first, std::string::npos) << text;
+    EXPECT_EQ(text.find("re-discovery: ", first + 1), std::string::npos) << text;
+    EXPECT_EQ(text.find(secret), std::string::npos) << text;
 }
 
 } // namespace
