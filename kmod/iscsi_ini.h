@@ -3,10 +3,11 @@
  * iscsi_ini: an iSCSI initiator datapath for Linux.
  * Declarations shared by the module's files.
  *
- * One session is one Scsi_Host (the session lives in its hostdata) with one connection. All socket
- * I/O of a connection runs in its io_work: queuecommand, the R2T handler, the NOP timer and the
- * error handler only push tasks onto a list and schedule it. Connection failures run in err_work
- * under the session mutex.
+ * One session is one Scsi_Host (the session lives in its hostdata) with one connection. Socket I/O
+ * of a connection runs under its io_mutex: in io_work, or inline in queuecommand when the
+ * connection is idle (the host's queues are BLK_MQ_F_BLOCKING). The R2T handler, the NOP timer and
+ * the error handler only push tasks onto a list and schedule io_work. Connection failures run in
+ * err_work under the session mutex.
  */
 #ifndef _ISCSI_INI_H
 #define _ISCSI_INI_H
@@ -102,8 +103,8 @@ struct iscsi_ini_cmd {
 	/*
 	 * The send side (send_queued: the command is on the send path) and the receive side
 	 * (rsp_done: its status arrived) both must let go before the command completes;
-	 * active: the ITT is live in the session's map. Only io_work changes them while the
-	 * connection runs; the error handler reads them.
+	 * active: the ITT is live in the session's map. Only the holder of the connection's
+	 * io_mutex changes them while the connection runs; the error handler reads them.
 	 */
 	bool			active;
 	bool			send_queued;
@@ -211,6 +212,13 @@ struct iscsi_ini_conn {
 	void			(*orig_write_space)(struct sock *sk);
 	void			(*orig_state_change)(struct sock *sk);
 
+	/*
+	 * Whoever sends or receives holds io_mutex: io_work, or queuecommand sending inline when
+	 * it gets the mutex at once. So the send and receive state below, and the commands'
+	 * send_queued and rsp_done, still have one owner at a time.
+	 */
+	struct mutex		io_mutex;
+	bool			inline_send;	/* queuecommand may sleep: send from there */
 	struct work_struct	io_work;
 	struct work_struct	err_work;
 	struct delayed_work	nop_work;
@@ -366,6 +374,7 @@ int iscsi_ini_conn_start(struct iscsi_ini_conn *conn, struct socket *sock, u16 c
 void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn);
 void iscsi_ini_conn_error(struct iscsi_ini_conn *conn, int err);
 void iscsi_ini_conn_queue(struct iscsi_ini_conn *conn, struct iscsi_ini_task *task);
+void iscsi_ini_conn_push(struct iscsi_ini_conn *conn);
 int iscsi_ini_conn_ctl_send(struct iscsi_ini_conn *conn, struct iscsi_ini_ctl *ctl, unsigned long timeout);
 void iscsi_ini_conn_reschedule_nop(struct iscsi_ini_conn *conn);
 bool iscsi_ini_conn_live(struct iscsi_ini_conn *conn);

@@ -6,7 +6,8 @@
  * Producers (queuecommand, the NOP timer, the error handler) push tasks onto req_list and
  * schedule io_work; the socket callbacks only schedule it. io_work sends and receives under a
  * small time budget and requeues itself while there is work, so one busy connection cannot
- * monopolise a CPU. queuecommand cannot send inline: blk-mq calls it in atomic context here.
+ * monopolise a CPU. queuecommand may sleep (the host's queues are blocking), so when nobody holds
+ * the connection it sends its batch itself and saves io_work's wake-up (iscsi_ini_conn_push).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -135,6 +136,38 @@ void iscsi_ini_conn_queue(struct iscsi_ini_conn *conn, struct iscsi_ini_task *ta
 {
 	llist_add(&task->lentry, &conn->req_list);
 	queue_work(iscsi_ini_io_wq, &conn->io_work);
+}
+
+/* Anything left to send once try_send stopped: io_work carries on with it. */
+static bool iscsi_ini_tx_pending(struct iscsi_ini_conn *conn)
+{
+	return conn->tx.active || conn->cur_task || !list_empty(&conn->send_list) ||
+	       !llist_empty(&conn->req_list);
+}
+
+static int iscsi_ini_try_send(struct iscsi_ini_conn *conn);
+
+/*
+ * Sends what producers queued, from the caller, when the caller may sleep and nobody else holds
+ * the connection; otherwise io_work sends it. Whoever failed to get the mutex scheduled io_work,
+ * so nothing queued is left behind.
+ */
+void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
+{
+	int ret = 0;
+
+	if (!conn->inline_send || !mutex_trylock(&conn->io_mutex)) {
+		queue_work(iscsi_ini_io_wq, &conn->io_work);
+		return;
+	}
+	if (iscsi_ini_conn_live(conn)) {
+		ret = iscsi_ini_try_send(conn);
+		if (ret < 0)
+			iscsi_ini_conn_error(conn, ret);
+		else if (iscsi_ini_tx_pending(conn))
+			queue_work(iscsi_ini_io_wq, &conn->io_work);
+	}
+	mutex_unlock(&conn->io_mutex);
 }
 
 /* Any context, the socket callbacks included: the teardown itself runs in err_work. */
@@ -515,9 +548,10 @@ static void iscsi_ini_io_work(struct work_struct *work)
 	bool pending;
 	int ret;
 
+	mutex_lock(&conn->io_mutex);
 	do {
 		if (!iscsi_ini_conn_live(conn))
-			return;
+			goto unlock;
 		pending = false;
 		ret = iscsi_ini_try_send(conn);
 		if (ret < 0)
@@ -528,13 +562,15 @@ static void iscsi_ini_io_work(struct work_struct *work)
 			goto fail_conn;
 		pending |= ret > 0;
 		if (!pending)
-			return;
+			goto unlock;
 	} while (!time_after(jiffies, deadline));
 	queue_work(iscsi_ini_io_wq, &conn->io_work);
-	return;
+	goto unlock;
 
 fail_conn:
 	iscsi_ini_conn_error(conn, ret);
+unlock:
+	mutex_unlock(&conn->io_mutex);
 }
 
 /* Socket callbacks: they run in softirq context and only schedule io_work or err_work. */
@@ -659,6 +695,7 @@ void iscsi_ini_conn_init(struct iscsi_ini_conn *conn, struct iscsi_ini_session *
 
 	conn->sess = sess;
 	conn->state = ISCSI_INI_CONN_UNBOUND;
+	mutex_init(&conn->io_mutex);
 	INIT_WORK(&conn->io_work, iscsi_ini_io_work);
 	INIT_DELAYED_WORK(&conn->nop_work, iscsi_ini_nop_work);
 	init_llist_head(&conn->req_list);
@@ -755,6 +792,9 @@ void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn)
 	sock->sk->sk_state_change = conn->orig_state_change;
 	write_unlock_bh(&sock->sk->sk_callback_lock);
 	kernel_sock_shutdown(sock, SHUT_RDWR);
+	/* an inline sender past its liveness check finishes; later ones see the failed state */
+	mutex_lock(&conn->io_mutex);
+	mutex_unlock(&conn->io_mutex);
 	cancel_work_sync(&conn->io_work);
 	cancel_delayed_work_sync(&conn->nop_work);
 

@@ -151,7 +151,9 @@ static int iscsi_ini_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *sc)
 	/* added under the lock that hands out CmdSNs, so the list holds them in order */
 	llist_add(&cmd->task.lentry, &conn->req_list);
 	spin_unlock_irqrestore(&sess->lock, flags);
-	queue_work(iscsi_ini_io_wq, &conn->io_work);
+	/* the last command of a batch sends it; blk-mq calls commit_rqs when a batch ends early */
+	if (sc->flags & SCMD_LAST)
+		iscsi_ini_conn_push(conn);
 	return 0;
 
 busy:
@@ -162,6 +164,13 @@ fail_cmd:
 	sc->result = host_byte << 16;
 	scsi_done(sc);
 	return 0;
+}
+
+static void iscsi_ini_commit_rqs(struct Scsi_Host *shost, u16 hwq)
+{
+	struct iscsi_ini_session *sess = shost_priv(shost);
+
+	iscsi_ini_conn_push(&sess->conn);
 }
 
 /* SCSI error handling */
@@ -373,6 +382,7 @@ static struct scsi_host_template iscsi_ini_sht = {
 	.name			= "iSCSI initiator (iscsi_ini)",
 	.proc_name		= "iscsi_ini",
 	.queuecommand		= iscsi_ini_queuecommand,
+	.commit_rqs		= iscsi_ini_commit_rqs,
 	.eh_timed_out		= iscsi_ini_eh_timed_out,
 	.eh_abort_handler	= iscsi_ini_eh_abort,
 	.eh_device_reset_handler = iscsi_ini_eh_device_reset,
@@ -535,6 +545,14 @@ struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident 
 	ret = scsi_add_host(shost, NULL);
 	if (ret)
 		goto err_erase_id;
+	/*
+	 * queuecommand may sleep, so it can send on the socket itself (6.1 has no
+	 * queuecommand_may_block: the flag goes on the tag set before any LUN's queue is made from
+	 * it, at scan time). No elevator by default: the target orders the I/O, and for blocking
+	 * queues an elevator's dispatch runs in kblockd, away from the submitter.
+	 */
+	shost->tag_set.flags |= BLK_MQ_F_BLOCKING | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+	sess->conn.inline_send = true;
 	pr_info("session %u: host%u for %s at %s\n", sess->id, shost->host_no, ident->target_name,
 		ident->portal);
 	return sess;
