@@ -227,6 +227,50 @@ static int iscsi_ini_send_cmd_data(struct iscsi_ini_conn *conn, struct iscsi_ini
 	return ret;
 }
 
+/*
+ * Zero-copy send of write data: TCP takes references on the command's pages and sends from them,
+ * no copy into socket buffers. The pages outlive the send: the command completes only on the
+ * target's response, which comes after the target has received the data. Not with a data digest
+ * (a page written to while in flight would no longer match the digest) and not for slab pages,
+ * which sendpage must not take: those go through the copying path.
+ */
+static int iscsi_ini_sendpage_cmd_data(struct iscsi_ini_conn *conn, struct iscsi_ini_cmd *cmd, u32 pos,
+				       u32 len, bool more)
+{
+	struct iscsi_ini_cursor c = cmd->cursor;
+	u32 total = 0;
+	int ret = 0;
+
+	while (total < len) {
+		int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+		struct page *page;
+		u32 pgoff, piece;
+
+		piece = iscsi_ini_cursor_piece(&c, cmd->sc, pos + total, len - total, &page, &pgoff);
+		if (!piece) {
+			ret = -EIO;
+			break;
+		}
+		if (!sendpage_ok(page)) {
+			if (total)
+				break;
+			return iscsi_ini_send_cmd_data(conn, cmd, pos, len, more);
+		}
+		if (more || total + piece < len)
+			flags |= MSG_MORE | MSG_SENDPAGE_NOTLAST;
+		ret = kernel_sendpage(conn->sock, page, pgoff, piece, flags);
+		if (ret <= 0)
+			break;
+		total += ret;
+		if (ret < piece)
+			break;
+	}
+	if (!total)
+		return ret;
+	iscsi_ini_cursor_seek(&cmd->cursor, cmd->sc, pos + total);
+	return total;
+}
+
 /* More PDUs follow this one at once: let TCP fill segments instead of pushing each PDU. */
 static bool iscsi_ini_more_to_send(struct iscsi_ini_conn *conn)
 {
@@ -259,7 +303,10 @@ static int iscsi_ini_tx_pdu(struct iscsi_ini_conn *conn)
 		case ISCSI_INI_TX_DATA:
 			want = tx->data_len;
 			more = tx->pad_len || ddgst || more_pdus;
-			if (tx->cmd)
+			if (tx->cmd && !ddgst)
+				ret = iscsi_ini_sendpage_cmd_data(conn, tx->cmd, tx->data_off + tx->done,
+								  want - tx->done, more);
+			else if (tx->cmd)
 				ret = iscsi_ini_send_cmd_data(conn, tx->cmd, tx->data_off + tx->done,
 							      want - tx->done, more);
 			else
