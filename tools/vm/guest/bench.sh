@@ -28,11 +28,15 @@ iscsiadm -m discovery -t st -p 127.0.0.1 >/dev/null
 iscsiadm -m node -T "$iqn_base:bench" -p 127.0.0.1 --login >/dev/null
 open_iscsi_disk() {
 	local s
-	for _ in $(seq 100); do
+	local deadline=$((SECONDS + 300)) # a loaded host slows the guest a lot
+	while ((SECONDS < deadline)); do
 		s=$(iscsiadm -m session -P 3 2>/dev/null | awk '/Attached scsi disk/ {print $4}' | head -n 1)
 		[[ -n $s && -b /dev/$s ]] && { echo "/dev/$s"; return 0; }
-		sleep 0.1
+		sleep 0.2
 	done
+	# say why, on the console
+	iscsiadm -m session -P 3 >&2 || true
+	dmesg | tail -n 30 >&2
 	return 1
 }
 open_iscsi=$(open_iscsi_disk)
@@ -48,7 +52,14 @@ daemon=$!
 for _ in $(seq 50); do [[ -S /run/iscsid/iscsid.sock ]] && break; sleep 0.1; done
 ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
 ctl login "$iqn_base:bench" >/dev/null
-ours=$(ctl --json list luns | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["device"])')
+ours=
+deadline=$((SECONDS + 300))
+while ((SECONDS < deadline)); do # the LUN scan runs after the login returns
+	ours=$(ctl --json list luns | python3 -c 'import json, sys; l = json.load(sys.stdin); print(l[0]["device"] if l else "")')
+	[[ -n $ours && -b $ours ]] && break
+	sleep 0.2
+done
+[[ -b $ours ]] || { echo "bench: no disk from iscsi-ini" >&2; exit 1; }
 say "iscsi-ini: $ours"
 
 # fio workloads: name, rw, block size, queue depth.
@@ -96,7 +107,7 @@ emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":1,\"seconds\":$(
 iscsiadm -m node -u >/dev/null
 start=$(date +%s.%N)
 iscsiadm -m node -L all >/dev/null
-wait_disks 64 600
+wait_disks 64 1800
 emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":64,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
 # open-iscsi's iscsid (its two processes), not ours, which has the same name.
 rss=$(awk '/VmRSS/ {s += $2} END {print s}' $(pgrep -x iscsid | grep -vx "$daemon" | sed 's|.*|/proc/&/status|'))
@@ -117,7 +128,7 @@ for i in $(seq 1 64); do
 	logins+=($!)
 done
 wait_ours() {
-	local deadline=$((SECONDS + 600))
+	local deadline=$((SECONDS + 1800))
 	until (($(ctl --json list luns | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') >= 64)); do
 		((SECONDS < deadline)) || return 1
 		sleep 0.05

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Guest half of tools/bench --profile: the bench LUN through open-iscsi and this initiator, short fio
+# runs of chosen workloads side by side, then `perf record -a` of this initiator under each of them.
+# With several modules (--ko NAME=PATH, repeatable) each is loaded in turn and measured against
+# open-iscsi in the same boot: before/after ratios of a change.
+# usage: profile.sh [--ko NAME=PATH]... BUILD_DIR RUNTIME_SECONDS WORKLOAD...  (WORKLOAD: name:rw:bs:qd)
+set -euo pipefail
+modules=()
+while [[ $1 == --ko ]]; do modules+=("$2"); shift 2; done
+build=$1 runtime=$2
+shift 2
+((${#modules[@]})) || modules=("iscsi-ini=$build/kmod/iscsi_ini.ko")
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+guest=$top/tools/vm/guest
+iqn_base=iqn.2003-01.org.linux-iscsi.vm
+"$guest/lio-target" --iqn "$iqn_base:bench" --nullio --size-mib 1024 >/dev/null
+mkdir -p /etc/iscsi /run/lock/iscsi
+echo "InitiatorName=iqn.1993-08.org.debian:01:bench" >/etc/iscsi/initiatorname.iscsi
+modprobe iscsi_tcp
+iscsid
+iscsiadm -m discovery -t st -p 127.0.0.1 >/dev/null
+iscsiadm -m node -T "$iqn_base:bench" -p 127.0.0.1 --login >/dev/null
+# A loaded host slows the guest a lot: wait for disks by the clock, up to 5 minutes.
+open_iscsi=
+deadline=$((SECONDS + 300))
+while ((SECONDS < deadline)); do
+	s=$(iscsiadm -m session -P 3 2>/dev/null | awk '/Attached scsi disk/ {print $4}' | head -n 1)
+	[[ -n $s && -b /dev/$s ]] && { open_iscsi=/dev/$s; break; }
+	sleep 0.5
+done
+echo "# open-iscsi: ${open_iscsi:-no disk after $SECONDS s}" >&2
+# without it the modules are still compared with each other
+[[ -n $open_iscsi ]] || { iscsiadm -m session -P 3 >&2 || true; dmesg | tail -n 30 >&2; }
+modprobe libcrc32c
+export ISCSICTL_STORE=/tmp/bench-targets.ini ISCSICTL_INITIATORNAME=/tmp/bench-initiatorname
+ctl() { "$build/iscsictl/iscsictl" "$@"; }
+run_fio() { # DISK RW BS QD
+	fio --name=p --filename="$1" --direct=1 --ioengine=libaio --rw="$2" --bs="$3" --iodepth="$4" \
+		--runtime="$runtime" --time_based --output-format=json 2>/dev/null |
+		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; s=j["read"] if j["read"]["io_bytes"] else j["write"]; print("%.1f iops %.0f MiB/s %.1f lat %.0f us sys %.0f%% usr %.0f%%" % (s["iops"], s["iops"], s["bw_bytes"]/2**20, s["lat_ns"]["mean"]/1000, j["sys_cpu"], j["usr_cpu"]))'
+}
+ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
+for m in "${modules[@]}"; do
+	name=${m%%=*} ko=${m#*=}
+	insmod "$ko"
+	"$build/iscsid/iscsid" --foreground 2>/tmp/iscsid.log &
+	daemon=$!
+	for _ in $(seq 50); do [[ -S /run/iscsid/iscsid.sock ]] && break; sleep 0.1; done
+	ctl login "$iqn_base:bench" >/dev/null
+	ours=
+	deadline=$((SECONDS + 300))
+	while ((SECONDS < deadline)); do
+		ours=$(ctl --json list luns | python3 -c 'import json, sys; l = json.load(sys.stdin); print(l[0]["device"] if l else "")')
+		[[ -n $ours && -b $ours ]] && break
+		sleep 0.5
+	done
+	echo "# $name: ${ours:-no disk}" >&2
+	[[ -b $ours ]] || { echo "profile: no disk from $name" >&2; exit 1; }
+	for d in $open_iscsi $ours; do
+		echo "# $name: $d scheduler $(cat /sys/block/${d#/dev/}/queue/scheduler)"
+	done
+	for w in "$@"; do
+		IFS=: read -r wname rw bs qd <<<"$w"
+		for rep in 1 2; do
+			b=$(run_fio "$ours" "$rw" "$bs" "$qd")
+			if [[ -n $open_iscsi ]]; then
+				a=$(run_fio "$open_iscsi" "$rw" "$bs" "$qd")
+				echo "# $wname rep $rep open-iscsi: ${a#* }" | tee /dev/stderr
+				echo "# $wname rep $rep $name: ${b#* }  ratio $(echo "scale=2; ${b%% *} / ${a%% *}" | bc)" | tee /dev/stderr
+			else
+				echo "# $wname rep $rep $name: ${b#* }" | tee /dev/stderr
+			fi
+		done
+	done
+	# perf for the last module only (the one under study): it costs a run per workload
+	if [[ $m == "${modules[-1]}" ]] && command -v perf >/dev/null; then
+		for w in "$@"; do
+			IFS=: read -r wname rw bs qd <<<"$w"
+			perf record -a -g -o /tmp/perf.data -- fio --name=p --filename="$ours" --direct=1 \
+				--ioengine=libaio --rw="$rw" --bs="$bs" --iodepth="$qd" --runtime="$runtime" \
+				--time_based >/dev/null 2>/tmp/perf.err || { cat /tmp/perf.err; continue; }
+			echo "# ===== perf $wname ($name), by symbol"
+			perf report -i /tmp/perf.data --stdio --no-children --sort symbol -g none 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -40
+			echo "# ===== perf $wname ($name), by command"
+			perf report -i /tmp/perf.data --stdio --no-children --sort comm -g none 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -12
+		done
+	fi
+	ctl logout "$iqn_base:bench" >/dev/null
+	kill "$daemon"
+	wait "$daemon" || true
+	rmmod iscsi_ini
+done
