@@ -17,6 +17,7 @@ iqn_base=iqn.2003-01.org.linux-iscsi.vm
 "$guest/lio-target" --iqn "$iqn_base:bench" --nullio --size-mib 1024 >/dev/null
 mkdir -p /etc/iscsi /run/lock/iscsi
 echo "InitiatorName=iqn.1993-08.org.debian:01:bench" >/etc/iscsi/initiatorname.iscsi
+modprobe sd_mod # no udev in the guest: nothing else loads the disk driver
 modprobe iscsi_tcp
 iscsid
 iscsiadm -m discovery -t st -p 127.0.0.1 >/dev/null
