@@ -83,10 +83,10 @@ for m in "${modules[@]}"; do
 				--time_based >/dev/null 2>/tmp/perf.err || { cat /tmp/perf.err; continue; }
 			echo "# ===== perf $wname ($name), by symbol"
 			perf report -i /tmp/perf.data --stdio --no-children --sort symbol -g none 2>/dev/null |
-				grep -v '^#' | grep -v '^$' | head -40
+				grep -v '^#' | grep -v '^$' | head -40 || true # head closes the pipe early
 			echo "# ===== perf $wname ($name), by command"
 			perf report -i /tmp/perf.data --stdio --no-children --sort comm -g none 2>/dev/null |
-				grep -v '^#' | grep -v '^$' | head -12
+				grep -v '^#' | grep -v '^$' | head -12 || true
 		done
 	fi
 	ctl logout "$iqn_base:bench" >/dev/null
