@@ -103,12 +103,17 @@ block() {
 unblock() { nft delete table inet faults; }
 
 # fio on the first 32 MiB of the disk, verifying as it goes (verify_backlog) and once more at the end.
+# Returns once the disk has completed requests since fio started, so the fault that follows happens
+# under I/O (fio can take seconds to start in a loaded TCG guest).
 start_fio() { # NAME RUNTIME
-	fio --name="$1" --filename="$dev" --size=32M --direct=1 --ioengine=libaio --rw=randrw --bs=16k \
-		--iodepth=8 --time_based --runtime="$2" --verify=crc32c --do_verify=1 --verify_fatal=1 \
-		--verify_backlog=64 --output="/tmp/fio-$1.out" >/dev/null 2>&1 &
+	local c
+	c=$(completed)
+	fio --name="$1" --filename="$dev" --allow_file_create=0 --size=32M --direct=1 --ioengine=libaio \
+		--rw=randrw --bs=16k --iodepth=8 --time_based --runtime="$2" --verify=crc32c --do_verify=1 \
+		--verify_fatal=1 --verify_backlog=64 --output="/tmp/fio-$1.out" >/dev/null 2>&1 &
 	fio_pid=$!
 	fio_name=$1
+	wait_until 60 io_moved_since "$c"
 }
 # finish_fio WHAT: fio ends with status 0, no error and the same disk and session as before.
 finish_fio() {
@@ -296,7 +301,8 @@ check_fails "rmmod iscsi_ini is refused while a session exists" rmmod iscsi_ini
 check_output "rmmod says the module is in use" 'in use' sh -c 'rmmod iscsi_ini 2>&1; true'
 check_output "the session is still logged in" '^logged-in$' state
 start_fio logout 60
-sleep 3
+tap_point $? "fio is doing I/O on the disk before the logout"
+sleep 2
 mark "logout"
 check "logout with I/O in flight exits 0" ctl logout "$t"
 check "every request ends: fio exits after the logout" wait_until 60 fio_ended
