@@ -205,6 +205,10 @@ asio::awaitable<session_manager::attempt> session_manager::connect_and_login(con
     for (const auto& portal : config.portals) {
         auto conn = co_await iscsi::net::login(portal, config.login_config(isid), options);
         if (conn) {
+            // A target may send us anywhere: say where, so an unexpected address is on record.
+            if (conn->address.to_string() != portal.to_string())
+                log::notice("{}: redirected by {} to {}{}", config.target_name, portal.to_string(),
+                            conn->address.to_string(), conn->permanent_redirect ? " (permanently)" : "");
             result.connection.emplace(std::move(*conn));
             co_return result;
         }

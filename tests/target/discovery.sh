@@ -84,7 +84,7 @@ sock=$tmp/iscsid.sock
 store=$tmp/targets.ini
 export ISCSICTL_INITIATORNAME=$tmp/initiatorname.iscsi
 echo "InitiatorName=iqn.2003-01.org.example:discovery-test" >"$ISCSICTL_INITIATORNAME"
-"$build/iscsid/iscsid" --foreground --socket "$sock" >"$tmp/iscsid.log" 2>&1 &
+"$build/iscsid/iscsid" --foreground --socket "$sock" --store "$store" --initiatorname "$tmp/initiatorname.iscsi" >"$tmp/iscsid.log" 2>&1 &
 iscsid_pid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 [ -S "$sock" ] || bail "iscsid did not start: $(tail -n 5 "$tmp/iscsid.log")"
