@@ -14,6 +14,7 @@ show() {
 iscsictl() { "$build/iscsictl/iscsictl" "$@"; }
 target=iqn.2003-01.org.linux-iscsi.vm:demo
 export ISCSICTL_STORE=/etc/iscsi/targets.ini
+mkdir -p /etc/iscsi
 
 step "a throwaway VM: Debian's kernel $(uname -r), the host's files over 9p"
 step "an iSCSI target in the guest's kernel (LIO), one 128 MiB disk, on 127.0.0.1:3260"
@@ -28,28 +29,44 @@ daemon=$!
 for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
 show "$build/iscsid/iscsid" --check-kernel
 
-step "tell iscsictl about the target (kept in $ISCSICTL_STORE) and log in"
-show iscsictl add target "$target" 127.0.0.1
-show iscsictl login "$target"
-show iscsictl list sessions
-show iscsictl list luns
-dev=$(iscsictl --json list luns | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["device"])')
+step "udev, with the initiator's rules: disks get open-iscsi's /dev/disk/by-path names"
+cp "$top/iscsid/udev/60-iscsi-ini.rules" /etc/udev/rules.d/
+cp "$top/iscsid/udev/iscsi-ini-path_id" /lib/udev/
+mkdir -p /run/udev
+/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1
 
-step "$dev is an ordinary disk: make a file system, write a file, read it back"
-show mkfs.ext4 -q -F "$dev"
-mkdir -p /mnt/demo
-show mount "$dev" /mnt/demo
-show dd if=/dev/urandom of=/mnt/demo/file bs=1M count=16 status=none
-show sha256sum /mnt/demo/file
-show umount /mnt/demo
-show mount "$dev" /mnt/demo
-show sha256sum /mnt/demo/file
-show df -h /mnt/demo
-show umount /mnt/demo
+step "a new user: find the target through its portal, log in, put a file system in fstab"
+show iscsictl add discovery 127.0.0.1
+show iscsictl discover
+show iscsictl list targets
+show iscsictl modify target "$target" startup=automatic
+show iscsictl login --automatic
+udevadm settle --timeout=60
+link=/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-$target-lun-0
+show ls -l "$link"
+show mkfs.ext4 -q -F "$link"
+mkdir -p /mnt/data
+show sh -c "echo '$link /mnt/data ext4 _netdev 0 2' >>/etc/fstab"
+show mount /mnt/data
+show dd if=/dev/urandom of=/mnt/data/file bs=1M count=16 status=none
+show sha256sum /mnt/data/file
+show df -h /mnt/data
+show iscsictl list sessions
+show iscsictl show session "$target"
+
+step "unmount, log out and in again: the same file system, the same file"
+show umount /mnt/data
+show iscsictl logout --all
+show iscsictl login "$target"
+udevadm settle --timeout=60
+show mount /mnt/data
+show sha256sum /mnt/data/file
+show umount /mnt/data
 
 step "log out: the disk goes away"
 show iscsictl logout "$target"
 show iscsictl list sessions
+udevadm control --exit
 kill "$daemon"
 wait "$daemon" || true
 show rmmod iscsi_ini
