@@ -11,21 +11,11 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
 . "$top/tools/vm/guest/tap.sh"
+. "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
-ctl() { "$build/iscsictl/iscsictl" "$@"; }
 base=iqn.2003-01.org.linux-iscsi.vm
 export ISCSICTL_STORE=/tmp/targets.ini ISCSICTL_INITIATORNAME=/tmp/initiatorname.iscsi
 
-# The device of LUN $2 of target $1, from iscsictl's JSON.
-device_of() {
-	ctl --json list luns | python3 -c '
-import json, sys
-for l in json.load(sys.stdin):
-    if l["target"] == sys.argv[1] and l["lun"] == int(sys.argv[2]):
-        print(l["device"])' "$1" "$2"
-}
-session_count() { ctl --json list sessions | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
-lun_count() { ctl --json list luns | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
 logged_in() { ctl --json list sessions | python3 -c '
 import json, sys
 sys.exit(0 if any(s["target"] == sys.argv[1] for s in json.load(sys.stdin)) else 1)' "$1"; }
@@ -37,10 +27,6 @@ v = json.load(sys.stdin)
 for k in sys.argv[1].split("."):
     v = v[k]
 print(v)' "$2"
-}
-status_of() {
-	"$@" >/dev/null 2>&1
-	echo "status $?"
 }
 # by_path_of DEV: the /dev/disk/by-path links that resolve to DEV, one per line.
 by_path_of() {

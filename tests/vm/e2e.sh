@@ -10,35 +10,13 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
 . "$top/tools/vm/guest/tap.sh"
+. "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
-ctl() { "$build/iscsictl/iscsictl" "$@"; }
 base=iqn.2003-01.org.linux-iscsi.vm
 t1=$base:e2e1 t2=$base:e2e2 tchap=$base:chap tmutual=$base:mutual
 export ISCSICTL_STORE=/tmp/targets.ini ISCSICTL_INITIATORNAME=/tmp/initiatorname.iscsi
 
-# The device of LUN $2 of target $1, from iscsictl's JSON.
-device_of() {
-	ctl --json list luns | python3 -c '
-import json, sys
-for l in json.load(sys.stdin):
-    if l["target"] == sys.argv[1] and l["lun"] == int(sys.argv[2]):
-        print(l["device"])' "$1" "$2"
-}
 login_logout() { ctl login "$1" && ctl logout "$1"; }
-# set_secret IQN KEY FILE: a secret given on standard input, as a user should.
-set_secret() { ctl modify target "$1" "$2=-" <"$3"; }
-lun_count() { ctl --json list luns | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
-session_count() { ctl --json list sessions | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
-# Output of a command that is meant to fail, for check_output.
-output_of() {
-	"$@" 2>&1
-	true
-}
-# Exit status of a command, as a value for check_output.
-status_of() {
-	"$@" >/dev/null 2>&1
-	echo "status $?"
-}
 
 # Targets: t1 with one 256 MiB LUN (file system), t2 with two small LUNs, and two CHAP targets.
 echo -n "chap-secret-0123" >/tmp/chap.secret

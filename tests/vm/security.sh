@@ -18,6 +18,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
 . "$top/tools/vm/guest/tap.sh"
+. "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
 nlc=$top/tests/vm/nlclient.py
 base=iqn.2003-01.org.linux-iscsi.vm
@@ -26,21 +27,11 @@ taway=$base:sec-away tloop=$base:sec-loop
 umask 077
 mkdir -p /tmp/sec
 export ISCSICTL_STORE=/tmp/sec/targets.ini ISCSICTL_INITIATORNAME=/tmp/sec/initiatorname.iscsi
-ctl() { "$build/iscsictl/iscsictl" "$@"; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # root, but without CAP_NET_ADMIN in any set, so exec cannot give it back
 no_net_admin() { setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$@"; }
-set_secret() { ctl modify target "$1" "$2=-" <"$3"; }
 # has_secret [FILE...]: grep for any secret, with the patterns in a file (never on a command line)
 has_secret() { grep -qEf /tmp/sec/patterns "$@"; }
-output_of() {
-	"$@" 2>&1
-	true
-}
-status_of() {
-	"$@" >/dev/null 2>&1
-	echo "status $?"
-}
 # refused PATTERN COMMAND...: the command fails and says PATTERN
 refused() {
 	local pattern=$1 out

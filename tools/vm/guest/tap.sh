@@ -54,3 +54,14 @@ tap_end() {
 	[ "$tap_failures" -eq 0 ]
 	exit $?
 }
+
+# Output of a command that is meant to fail, as a value for check_output.
+output_of() {
+	"$@" 2>&1
+	true
+}
+# Exit status of a command, as a value for check_output.
+status_of() {
+	"$@" >/dev/null 2>&1
+	echo "status $?"
+}
