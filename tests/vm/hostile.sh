@@ -10,7 +10,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 cases=${HOSTILE_CASES:-200}
 seed=${HOSTILE_SEED:-1}
 drv() { /usr/bin/python3 "$top/tests/vm/hostile.py" "$@"; }
