@@ -144,7 +144,8 @@ json session_entry(int id, std::string_view target) {
             {"tsih", 5},
             {"header-digest", "none"},
             {"data-digest", "none"},
-            {"stats", {{"tx-pdus", 10}}},
+            // The counters under the kernel's names, as the daemon passes them on.
+            {"stats", {{"cmds", 10}, {"read_bytes", 4096}, {"nop_timeouts", 0}}},
             {"recoveries", 0}};
 }
 
@@ -358,6 +359,11 @@ TEST_F(Daemon, ShowSessionByIdOrName) {
     EXPECT_NE(r.out.find("\nparameters:\n  data-digest                   none\n"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("\nluns:\n  LUN  DEVICE    SIZE   VENDOR   MODEL\n"), std::string::npos) << r.out;
+    // The kernel's counter names are printed with hyphens, like every other field.
+    EXPECT_NE(r.out.find("\nstats:\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  read-bytes "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  nop-timeouts "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('_'), std::string::npos) << r.out;
     r = iscsictl({"show", "session", "9"});
     EXPECT_EQ(r.code, code_of(exit_code::not_found));
     EXPECT_EQ(r.err, "iscsictl: no session 9\n");
