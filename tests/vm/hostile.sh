@@ -53,6 +53,26 @@ for mode in ${HOSTILE_EH-abort lunreset hostreset}; do
 	done <"/tmp/eh-$mode.results"
 done
 
+# Faults a target may legally cause, each on a session of its own under verified I/O: its request
+# to log out (AsyncEvent 1), its dropping the connection or all of them (AsyncEvent 2, 3), and its
+# no longer reading the socket (silent, or still sending pings)
+for kind in ${HOSTILE_FAULTS-logout-request drop-connection drop-all-connections stop-reading stop-reading-pings}; do
+	drv fault "$kind" --results "/tmp/fault-$kind.results" --log "$logdir/hostile-target.log" \
+		>"/tmp/fault-$kind.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "/tmp/fault-$kind.results" ]; then
+		tap_point 1 "$kind: the driver ran" "$(tail -n 20 "/tmp/fault-$kind.out")"
+		: >>"/tmp/fault-$kind.results"
+	fi
+	while read -r what ok detail; do
+		case $what in
+		figure) tap_diag "figure: $kind $ok $detail s" ;;
+		*) tap_point "$([ "$ok" = 1 ] && echo 0 || echo 1)" "$kind: ${what//_/ } $detail" \
+			"$(grep -E 'iscsi_ini|hostile' "/tmp/fault-$kind.out" | tail -n 20)" ;;
+		esac
+	done <"/tmp/fault-$kind.results"
+done
+
 # Login garbage: iscsictl through iscsid gets one clean line and a non-zero status; the daemon lives on
 "$top/tools/hostile-target/hostile-target" --port 3260 >"$logdir/hostile-target-login.log" 2>&1 &
 target=$!
@@ -78,6 +98,7 @@ done
 check "then a good login through the same daemon works" sh -c "'$build/iscsictl/iscsictl' add target $base 127.0.0.1 &&
 	'$build/iscsictl/iscsictl' login $base"
 check "and its logout" ctl logout "$base"
+
 kill "$daemon" "$target"
 wait "$daemon" "$target" 2>/dev/null
 
