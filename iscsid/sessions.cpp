@@ -554,7 +554,9 @@ void session_manager::on_kernel_event(const kernel_event& e) {
     case kernel_event::kind::session_state:
         log::info("kernel: session {} is {}", e.session_id, to_string(e.state));
         if (e.state == session_state::removed && it != sessions_.end() && !it->second->logging_out) {
-            // Removed by the kernel itself (a target's logout request): nothing to recover.
+            // Removed by someone else (another netlink client): nothing to recover. A target's
+            // logout request does not end here: the kernel logs out and reports a connection
+            // error, and recovery reinstates the session on the same disk.
             forget(*it->second);
             sessions_.erase(it);
         }
@@ -562,6 +564,9 @@ void session_manager::on_kernel_event(const kernel_event& e) {
     case kernel_event::kind::async_event:
         log::info("kernel: session {}: target event {} (vcode {})", e.session_id, e.async_event,
                   e.async_vcode);
+        if (e.async_event == 1 && it != sessions_.end()) // RFC 7143 11.9.1: "logout request"
+            log::notice("{}: the target asks for a logout (session {}): logging out, then in again",
+                        it->second->config.target_name, e.session_id);
         return;
     }
 }

@@ -80,7 +80,7 @@ for _ in $(seq 100); do grep -q '^listening' "$logdir/hostile-target-login.log" 
 "$build/iscsid/iscsid" --foreground >/tmp/iscsid.log 2>&1 &
 daemon=$!
 for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
-ctl() { "$build/iscsictl/iscsictl" "$@"; }
+. "$top/tools/vm/guest/iscsictl.sh"
 base=iqn.2026-11.org.example:hostile
 garbage_login() { # SEED: fails with exactly one line of output, no crash, daemon alive
 	local out rc
@@ -99,6 +99,34 @@ check "then a good login through the same daemon works" sh -c "'$build/iscsictl/
 	'$build/iscsictl/iscsictl' login $base"
 check "and its logout" ctl logout "$base"
 
+# A target's logout request through iscsid, as a user with the disk in fstab sees it: the kernel
+# logs out, the daemon logs in again (session reinstatement), and the session, its disk name and
+# the data written before carry on.
+lr=$base.logout-request.7
+session_of() { # TARGET: "ID STATE" of its session in iscsictl's listing
+	ctl --json list sessions | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["target"] == sys.argv[1]:
+        print(s["session"], s["state"])' "$1"
+}
+ctl add target "$lr" 127.0.0.1 >/dev/null
+check "login to a target that will ask for a logout" ctl login "$lr"
+lr_session=$(session_of "$lr")
+lr_dev=$(device_of "$lr" 0)
+head -c 1048576 /dev/urandom >/tmp/logout-request.data
+check "a write to $lr_dev (then the target asks for a logout)" \
+	dd if=/tmp/logout-request.data of="$lr_dev" bs=64k oflag=direct conv=fsync status=none
+for _ in $(seq 300); do grep -q "$lr: connection restored" /tmp/iscsid.log && break; sleep 0.1; done
+check "the daemon logged the target's request and the new connection" sh -c \
+	"grep -q '$lr: the target asks for a logout' /tmp/iscsid.log && grep -q '$lr: connection restored' /tmp/iscsid.log"
+check_output "the target got a Logout Request within Parameter3 (5 s)" "logout=[0-9.]+ logout_reason=0" \
+	grep "^conn logout-request.7 injected=1" "$logdir/hostile-target-login.log"
+check_output "the same session, logged-in again ($lr_session)" "^${lr_session% *} logged-in$" session_of "$lr"
+check_output "the same disk ($lr_dev)" "^$lr_dev$" device_of "$lr" 0
+check "the data written before the logout reads back" \
+	sh -c "dd if='$lr_dev' bs=64k count=16 iflag=direct status=none | cmp - /tmp/logout-request.data"
+check "and its logout" ctl logout "$lr"
 kill "$daemon" "$target"
 wait "$daemon" "$target" 2>/dev/null
 
