@@ -77,8 +77,19 @@ done
 "$top/tools/hostile-target/hostile-target" --port 3260 >"$logdir/hostile-target-login.log" 2>&1 &
 target=$!
 for _ in $(seq 100); do grep -q '^listening' "$logdir/hostile-target-login.log" && break; sleep 0.1; done
+# A login cut short between SESSION_NEW and CONN_BIND (a daemon killed in between) leaves a kernel
+# session that never had a connection: the next daemon deletes it when it starts
+nl() { /usr/bin/python3 "$top/tests/vm/nlclient.py" "$@"; }
+check "a session without a connection, as a killed daemon's unfinished login leaves it" \
+	nl do session-new target-name=iqn.2026-11.org.example:hostile.unfinished \
+	initiator-name=iqn.2026-11.org.example:hostile-driver isid=80000000aa01 tsih=1
 "$build/iscsid/iscsid" --foreground >/tmp/iscsid.log 2>&1 &
 daemon=$!
+for _ in $(seq 100); do grep -q "left without a connection" /tmp/iscsid.log && break; sleep 0.1; done
+check_output "the starting daemon deletes it, and says so" "deleted session [0-9]+ \\(iqn.2026-11.org.example:hostile.unfinished\\)" \
+	cat /tmp/iscsid.log
+check_output "no such session in the kernel any more" '^$' \
+	sh -c "/usr/bin/python3 $top/tests/vm/nlclient.py dump session-get | grep hostile.unfinished; true"
 for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
 . "$top/tools/vm/guest/iscsictl.sh"
 base=iqn.2026-11.org.example:hostile
