@@ -138,6 +138,31 @@ check_output "the same disk ($lr_dev)" "^$lr_dev$" device_of "$lr" 0
 check "the data written before the logout reads back" \
 	sh -c "dd if='$lr_dev' bs=64k count=16 iflag=direct status=none | cmp - /tmp/logout-request.data"
 check "and its logout" ctl logout "$lr"
+
+# iscsid stopped (SIGTERM) while a login waits on a target that accepts and never answers: after a
+# restart, no session of that target in the kernel or in the listing
+slow=iqn.2026-11.org.example:silent
+/usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 3261)); s.listen(4); print("listening", flush=True)
+conns = [s.accept()[0] for _ in range(4)]
+time.sleep(600)' >/tmp/silent.log 2>&1 &
+silent=$!
+for _ in $(seq 100); do grep -q listening /tmp/silent.log && break; sleep 0.1; done
+ctl add target "$slow" 127.0.0.1:3261 >/dev/null
+ctl login "$slow" >/tmp/slow-login.out 2>&1 &
+slow_login=$!
+sleep 2
+check "iscsid stops on SIGTERM during that login" sh -c "kill -TERM $daemon && timeout 30 tail --pid=$daemon -f /dev/null"
+wait "$slow_login" 2>/dev/null
+"$build/iscsid/iscsid" --foreground >>/tmp/iscsid.log 2>&1 &
+daemon=$!
+for _ in $(seq 50); do ctl list sessions >/dev/null 2>&1 && break; sleep 0.1; done
+check_output "after the restart, no session of the silent target in the listing" '^$' session_of "$slow"
+check_output "nor in the kernel" '^$' \
+	sh -c "/usr/bin/python3 $top/tests/vm/nlclient.py dump session-get | grep $slow; true"
+kill "$silent"
 kill "$daemon" "$target"
 wait "$daemon" "$target" 2>/dev/null
 
