@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Host-side test of the VM harness itself (TAP): tools/vm/run must return the guest's status and
 # output, kill a VM that overruns its timeout, and fail a run whose kernel printed a WARNING or
-# crashed, even when the guest script itself succeeded.
+# crashed, even when the guest script itself succeeded. On the debug kernel (VM_KERNEL set, as
+# tools/check --debug-kernel does) it also proves that each checker's report fails a run: kmemleak,
+# KASAN, DEBUG_ATOMIC_SLEEP and lockdep.
 # usage: harness.sh WARN_MODULE_KO
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,12 +23,23 @@ vm() {
 	out=$("$run" --timeout "$timeout" "$tmp/guest.sh" 2>&1) && rc=0 || rc=$?
 }
 
+if [[ -d ${VM_KERNEL:-} ]]; then
+	release=$(cat "$VM_KERNEL/release")
+elif [[ -n ${VM_KERNEL:-} ]]; then
+	release=$VM_KERNEL
+else
+	release=$(ls /lib/modules | sort -V | tail -n 1)
+fi
 vm 120 'echo "guest says $(uname -r)"; exit 7'
 tap_point "$((rc != 7))" "guest exit status 7 comes back as 7" "status $rc: $out"
-grep -q "^guest says $(ls /lib/modules | sort -V | tail -n 1)" <<<"$out"
-tap_point $? "guest output comes back on stdout" "$out"
+grep -q "^guest says $release\$" <<<"$out"
+tap_point $? "guest output comes back on stdout, from kernel $release" "$out"
 
+# unscaled (VM_TIMEOUT_SCALE would stretch it), so the report names these 25 s
+scale=${VM_TIMEOUT_SCALE:-}
+VM_TIMEOUT_SCALE=
 vm 25 'echo sleeping; sleep 600'
+VM_TIMEOUT_SCALE=$scale
 tap_point "$((rc != 124))" "a VM that overruns --timeout is killed with status 124" "status $rc: $out"
 grep -q 'timed out after 25s' <<<"$out"
 tap_point $? "the timeout is reported" "$out"
@@ -38,6 +51,24 @@ tap_point $? "the warning is quoted in the report" "$out"
 
 vm 120 'echo c >/proc/sysrq-trigger; sleep 60'
 tap_point "$((rc != 126))" "a kernel crash fails the run" "status $rc: $out"
+
+if [[ -d ${VM_KERNEL:-} ]]; then
+	# fault, then what the report must quote
+	while read -r fault quote; do
+		vm 240 "insmod '$warn_ko' fault=$fault; echo script done; exit 0"
+		tap_point "$((rc != 126))" "debug kernel: a $fault report fails a run whose script succeeded" \
+			"status $rc: $out"
+		grep -qE "$quote" <<<"$out"
+		tap_point $? "debug kernel: the $fault report is quoted ($quote)" "$out"
+	done <<'EOF'
+leak kmemleak: [1-9][0-9]* unreferenced object
+oob BUG: KASAN: slab-out-of-bounds
+atomic-sleep BUG: sleeping function called from invalid context
+lock-order possible circular locking dependency
+EOF
+else
+	echo "# Debian's kernel has no kmemleak, KASAN or lockdep: their checks run under tools/check --debug-kernel"
+fi
 
 vm 120 'true'
 tap_point "$rc" "a clean run succeeds" "status $rc: $out"
