@@ -45,6 +45,7 @@ PORT = 3260
 REASONS = {"proto": {errno.EPROTO}, "digest": {errno.EBADMSG}, "timeout": {errno.ETIMEDOUT},
            "reset": {errno.ECONNRESET}, "survive": {errno.ECONNRESET}, "drop": {errno.ECONNRESET},
            "logout": {errno.ECONNABORTED, errno.ECONNRESET}}
+SCALE = nlclient.TIME_SCALE  # waits stretch on a slower guest (the debug kernel)
 LOGOUT_WAIT = 5    # the target's Parameter3 (tools/hostile-target LOGOUT_WAIT)
 
 
@@ -52,7 +53,7 @@ class Target:
     """The target process; its per-connection report lines, by TargetName suffix."""
 
     def __init__(self, log):
-        self.proc = subprocess.Popen([sys.executable, TARGET, "--port", str(PORT), "--timeout", "60"],
+        self.proc = subprocess.Popen([sys.executable, TARGET, "--port", str(PORT), "--timeout", str(60 * SCALE)],
                                      stdout=subprocess.PIPE, text=True, bufsize=1)
         self.lines = queue.Queue()
         self.log = open(log, "a")
@@ -68,7 +69,7 @@ class Target:
                 self.lines.put(line.split())
 
     def conn_report(self, suffix, timeout):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SCALE
         while True:
             try:
                 words = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
@@ -104,7 +105,7 @@ class Events:
 
     def wait(self, sid, timeout):
         try:
-            return self.q(sid).get(timeout=timeout)
+            return self.q(sid).get(timeout=timeout * SCALE)
         except queue.Empty:
             return None
 
@@ -127,7 +128,7 @@ class Session:
 
     def connect(self, target, extra=None):
         """Logs in to target and binds the socket (a new session the first time)."""
-        sock = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+        sock = socket.create_connection(("127.0.0.1", PORT), timeout=10 * SCALE)
         try:
             lg = nlclient.Login(sock, bytes.fromhex(self.isid), "iqn.2026-11.org.example:hostile-driver", target)
             ans = lg.run(self.offer())
@@ -227,7 +228,7 @@ def disk(host, timeout):
     """The session's disk once it has its size, with the SCSI command timeout set."""
     dev = nlclient.wait_disk(host, 1)
     name = os.path.basename(dev)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 * SCALE
     while time.monotonic() < deadline:
         try:
             with open(f"/sys/block/{name}/size") as f:
@@ -282,7 +283,7 @@ def logged_out_in_time(rep):
 
 
 def wait_state(sess, states, timeout):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * SCALE
     while time.monotonic() < deadline:
         if sess.state() in states:
             return True

@@ -296,6 +296,11 @@ class LoginError(Exception):
     pass
 
 
+# How much slower this guest runs than the plain bed (tools/vm/run exports it; a debug kernel is
+# several times slower): waits stretch by it, protocol timers do not.
+TIME_SCALE = float(os.environ.get("VM_TIMEOUT_SCALE") or 1)
+
+
 def recv_exact(sock, n):
     data = b""
     while len(data) < n:
@@ -368,7 +373,7 @@ def yes_no(value):
 
 def login(fam, args):
     host, port = args.portal.rsplit(":", 1)
-    sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+    sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10 * TIME_SCALE)
     offer = {
         "HeaderDigest": "CRC32C" if args.header_digest == "crc32c" else "None",
         "DataDigest": "CRC32C" if args.data_digest == "crc32c" else "None",
@@ -427,6 +432,7 @@ def login(fam, args):
 
 def wait_disk(host_no, count, timeout=60):
     """The session's disks once the LUN scan has made count of them, as /dev paths."""
+    timeout *= TIME_SCALE
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         disks = sorted(glob.glob(f"/sys/class/scsi_host/host{host_no}/device/target*/*/block/*"),
