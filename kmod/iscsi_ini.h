@@ -40,6 +40,8 @@
 /* How long a TMF, a Logout or the drain before a Logout may take. */
 #define ISCSI_INI_TMF_TIMEOUT (10 * HZ)
 #define ISCSI_INI_LOGOUT_TIMEOUT (15 * HZ)
+/* How long a failed MC/S session waits for the Logout that closes it on a surviving connection. */
+#define ISCSI_INI_MCS_CLOSE_TIMEOUT (5 * HZ)
 
 /*
  * Data segments of target PDUs other than Data-In (sense data, ping data, rejected headers,

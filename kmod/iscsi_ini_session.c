@@ -465,6 +465,32 @@ static struct scsi_host_template iscsi_ini_sht = {
 	.shost_groups		= iscsi_ini_host_groups,
 };
 
+/*
+ * MC/S at ErrorRecoveryLevel 0: when one connection fails, the target (LIO) keeps the session on
+ * the others, and LIO 6.1 crashes when a session reinstatement meets a session whose connections
+ * are still closing (iscsit_stop_session walks the connection list while they leave it). A Logout
+ * that closes the session, on a connection that still works, ends it cleanly first: the target
+ * then skips it when the daemon reinstates the session. Session mutex held; bounded wait.
+ */
+static void iscsi_ini_close_survivors(struct iscsi_ini_session *sess, struct iscsi_ini_conn *failed)
+{
+	struct iscsi_ini_conn *conn;
+	struct iscsi_ini_ctl *ctl;
+	int i, ret;
+
+	iscsi_ini_for_each_conn(sess, i, conn) {
+		if (conn == failed || !iscsi_ini_conn_live(conn))
+			continue;
+		ctl = &conn->ctl[ISCSI_INI_CTL_LOGOUT];
+		iscsi_ini_prep_logout(conn, ctl);
+		ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_MCS_CLOSE_TIMEOUT);
+		if (ret != ISCSI_LOGOUT_RSP_CLOSED)
+			pr_warn("session %u: closing the session on connection %u answered %d\n", sess->id,
+				conn->cid, ret);
+		return;
+	}
+}
+
 /* Connection failure: runs once per failed connection, after io_work has let go. */
 static void iscsi_ini_err_work(struct work_struct *work)
 {
@@ -480,6 +506,9 @@ static void iscsi_ini_err_work(struct work_struct *work)
 		goto unlock;
 	err = conn->error;
 	iscsi_ini_session_block(sess);
+	/* no command goes to the connections still live from here on */
+	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_RECOVERING);
+	iscsi_ini_close_survivors(sess, conn);
 	/*
 	 * ErrorRecoveryLevel 0: the session fails with any of its connections. The target drops
 	 * the others when the daemon reinstates the session; stopping them here puts all commands
@@ -487,7 +516,6 @@ static void iscsi_ini_err_work(struct work_struct *work)
 	 */
 	iscsi_ini_for_each_conn(sess, i, c)
 		iscsi_ini_conn_stop(c);
-	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_RECOVERING);
 	iscsi_ini_nl_notify_conn_error(sess, conn->cid, err);
 	queue_delayed_work(iscsi_ini_recovery_wq, &sess->replacement_work,
 			   READ_ONCE(sess->p.replacement_timeout) * HZ);

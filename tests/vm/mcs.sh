@@ -58,7 +58,7 @@ fio_verify() { # NAME EXTRA-ARGS...: two jobs, one per CPU, on separate halves o
 modprobe -a sd_mod libcrc32c
 check "LIO target with MaxConnections=2" "$guest/lio-target" --iqn "$t2" --size-mib 64 --max-connections 2
 check "LIO target left at MaxConnections=1" "$guest/lio-target" --iqn "$t1" --size-mib 16
-check_output "the TPG says MaxConnections=2" '^MaxConnections=2$' \
+check_output "the TPG says MaxConnections=2" '^2$' \
 	cat "/sys/kernel/config/target/iscsi/$t2/tpgt_1/param/MaxConnections"
 check "insmod iscsi_ini.ko" insmod "$build/kmod/iscsi_ini.ko"
 "$build/iscsid/iscsid" --foreground >>"$log" 2>&1 &
