@@ -93,7 +93,7 @@ struct kernel_session_info {
     std::uint32_t exp_cmd_sn = 0;
     std::uint32_t max_cmd_sn = 0;
     std::map<std::string, std::uint64_t> stats; // counter name -> value
-    std::vector<kernel_conn_info> connections;   // bound ones, by CID
+    std::vector<kernel_conn_info> connections;  // bound ones, by CID
 };
 
 struct kernel_event {

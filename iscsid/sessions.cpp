@@ -27,7 +27,7 @@ using control::response;
 struct session_manager::attempt {
     std::optional<iscsi::net::logged_in_connection> connection;
     std::vector<iscsi::net::logged_in_connection> added; // CIDs 1 and up, same session
-    iscsi::login_failure failure; // of the last portal tried, when no connection
+    iscsi::login_failure failure;                        // of the last portal tried, when no connection
 };
 
 namespace {
@@ -663,8 +663,8 @@ asio::awaitable<void> session_manager::recover(std::shared_ptr<session> s) {
             break;
         if (tried.connection) {
             auto& conn = *tried.connection;
-            const auto connections =
-                iscsi::connections_to_open(conn.login, s->config.preferences.max_connections, s->max_connections);
+            const auto connections = iscsi::connections_to_open(
+                conn.login, s->config.preferences.max_connections, s->max_connections);
             co_await add_connections(s->config, s->isid, tried, connections);
             if (s->logging_out)
                 break;

@@ -283,9 +283,9 @@ result<login_machine> login_machine::create(login_config config) {
     config.chap = {};
     if (config.tsih == 0 && config.session)
         return errc::bad_format; // session parameters come from a login that already happened
-    negotiator n = config.tsih == 0
-                       ? negotiator(config.preferences, config.identity)
-                       : negotiator(config.preferences, config.identity, config.session.value_or(session_params{}));
+    negotiator n = config.tsih == 0 ? negotiator(config.preferences, config.identity)
+                                    : negotiator(config.preferences, config.identity,
+                                                 config.session.value_or(session_params{}));
     auto s = std::make_unique<state>(std::move(config), std::move(n));
     s->chap = std::move(chap);
     s->exp_stat_sn = s->config.exp_stat_sn;
@@ -650,8 +650,11 @@ result<login_config> added_connection_config(const login_config& leading, const 
     return c;
 }
 
-std::optional<std::string> connection_mismatch(const connection_params& leading, const connection_params& added) {
-    auto digest = [](digest_type d) { return d == digest_type::crc32c ? std::string("CRC32C") : std::string("None"); };
+std::optional<std::string> connection_mismatch(const connection_params& leading,
+                                               const connection_params& added) {
+    auto digest = [](digest_type d) {
+        return d == digest_type::crc32c ? std::string("CRC32C") : std::string("None");
+    };
     auto differs = [](std::string_view key, const std::string& a, const std::string& b) {
         return std::string(key) + ": " + a + " on the leading connection, " + b + " here";
     };
@@ -669,7 +672,8 @@ std::optional<std::string> connection_mismatch(const connection_params& leading,
     return std::nullopt;
 }
 
-std::uint32_t connections_to_open(const login_result& established, std::uint32_t wanted, std::uint32_t limit) {
+std::uint32_t connections_to_open(const login_result& established, std::uint32_t wanted,
+                                  std::uint32_t limit) {
     const auto& s = established.parameters.session;
     if (s.type != session_type::normal)
         return 1;

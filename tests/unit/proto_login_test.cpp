@@ -405,7 +405,8 @@ TEST(LoginMcs, AddedConnectionConfigJoinsTheSessionWithItsOwnCid) {
     EXPECT_EQ(added->preferences.max_recv_data_segment_length,
               leading.parameters.connection.max_recv_data_segment_length);
     EXPECT_EQ(iscsi::added_connection_config(base_config(), leading, 0).error(), errc::bad_format);
-    EXPECT_EQ(iscsi::added_connection_config(base_config(), iscsi::login_result{}, 1).error(), errc::bad_format);
+    EXPECT_EQ(iscsi::added_connection_config(base_config(), iscsi::login_result{}, 1).error(),
+              errc::bad_format);
 }
 
 TEST(LoginMcs, AddedConnectionNegotiatesOnlyConnectionKeysAndKeepsTheSessionsParameters) {

@@ -71,10 +71,10 @@ enum class auth_policy : std::uint8_t {
 using login_status = std::uint16_t;
 
 struct login_config {
-    session_identity identity;         // names, alias, session type
-    isid_bytes isid{};                 // see make_random_isid()
-    std::uint16_t tsih = 0;            // 0: a new session (or reinstatement of one with this ISID)
-    std::uint16_t cid = 0;             // connection ID
+    session_identity identity; // names, alias, session type
+    isid_bytes isid{};         // see make_random_isid()
+    std::uint16_t tsih = 0;    // 0: a new session (or reinstatement of one with this ISID)
+    std::uint16_t cid = 0;     // connection ID
     // With tsih != 0 (a connection added to a session): the session's negotiated parameters,
     // which the outcome carries as its session part (only connection keys are negotiated again).
     std::optional<session_params> session;
@@ -153,7 +153,8 @@ result<login_config> added_connection_config(const login_config& leading, const 
 
 // Empty when an added connection negotiated the same connection parameters as the leading one;
 // otherwise what differs, for a human ("HeaderDigest: CRC32C on the leading connection, None here").
-std::optional<std::string> connection_mismatch(const connection_params& leading, const connection_params& added);
+std::optional<std::string> connection_mismatch(const connection_params& leading,
+                                               const connection_params& added);
 
 // How many connections a session opens: what we offered (`wanted`), bounded by the MaxConnections
 // the leading login negotiated and by `limit` (what the kernel takes); at least 1.
