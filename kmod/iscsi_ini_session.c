@@ -499,16 +499,20 @@ static void iscsi_ini_err_work(struct work_struct *work)
 	int err;
 
 	struct iscsi_ini_conn *c;
+	bool closed;
 	int i;
 
 	mutex_lock(&sess->mutex);
 	if (sess->removing || READ_ONCE(conn->state) != ISCSI_INI_CONN_FAILED)
 		goto unlock;
 	err = conn->error;
+	/* after a Logout the target asked for, the session is closed already */
+	closed = sess->state == ISCSI_INI_SESSION_STATE_LOGGING_OUT;
 	iscsi_ini_session_block(sess);
 	/* no command goes to the connections still live from here on */
 	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_RECOVERING);
-	iscsi_ini_close_survivors(sess, conn);
+	if (!closed)
+		iscsi_ini_close_survivors(sess, conn);
 	/*
 	 * ErrorRecoveryLevel 0: the session fails with any of its connections. The target drops
 	 * the others when the daemon reinstates the session; stopping them here puts all commands

@@ -206,7 +206,7 @@ enum {
 	ISCSI_INI_A_STATS_ABORTS,
 	/* LOGICAL UNIT RESET and TARGET WARM RESET functions sent. */
 	ISCSI_INI_A_STATS_RESETS,
-	/* Connections bound (the first one and every recovery). */
+	/* Connections bound (every connection of the first login and of every recovery). */
 	ISCSI_INI_A_STATS_BINDS,
 	/* Alignment padding before 64-bit attributes; carries nothing. */
 	ISCSI_INI_A_STATS_PAD,
