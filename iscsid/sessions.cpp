@@ -349,10 +349,13 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
         co_return response::error(classify(tried.failure),
                                   config->target_name + ": " + tried.failure.message);
     auto& conn = *tried.connection;
-    // MC/S: the target's MaxConnections bounds what we offered. The other connections log in
-    // before the kernel has the leading one, so the CmdSN their logins carry is still current.
-    const auto connections = static_cast<std::uint16_t>(
-        iscsi::connections_to_open(conn.login, config->preferences.max_connections, ISCSI_INI_MAX_CONNS));
+    // MC/S: the target's MaxConnections bounds what we offered, and so do the CPUs: blk-mq makes
+    // at most one hardware queue per CPU, and a connection without one would carry nothing. The
+    // other connections log in before the kernel has the leading one, so the CmdSN their logins
+    // carry is still current.
+    static_assert(ISCSI_INI_MAX_CONNS == 16, "default_max_connections() caps at the kernel's limit");
+    const auto connections = static_cast<std::uint16_t>(iscsi::connections_to_open(
+        conn.login, config->preferences.max_connections, default_max_connections()));
     co_await add_connections(*config, *isid, tried, connections);
 
     std::uint32_t id = 0;

@@ -67,7 +67,7 @@ check "iscsid answers" wait_until 20 ctl list sessions
 check "add both targets" sh -c "$build/iscsictl/iscsictl add target $t2 127.0.0.1 &&
 	$build/iscsictl/iscsictl add target $t1 127.0.0.1"
 # The guest has 2 CPUs: the default (one connection per CPU) offers 2; say it anyway.
-check "max-connections=4 on the target record (the target's 2 bounds it)" ctl modify target "$t2" max-connections=4
+check "max-connections=4 on the target record (the target's 2 and the 2 CPUs bound it)" ctl modify target "$t2" max-connections=4
 
 # 1. Login: two connections
 check "login to the MaxConnections=2 target" ctl login "$t2"
