@@ -13,6 +13,8 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 guest=$top/tools/vm/guest
 say() { echo "# $*" >&2; }
 emit() { echo "BENCH $1"; }
+# Seconds since $start; bc writes ".73" for less than one, which is not JSON.
+elapsed() { echo "$(date +%s.%N) - $start" | bc | sed 's/^\./0./'; }
 iqn_base=iqn.2003-01.org.linux-iscsi.vm
 
 # The LUN under test: 1 GiB of rd_nullio (reads return zeroes, writes are dropped: the target costs
@@ -129,12 +131,12 @@ wait_disks() { # N TIMEOUT_S
 start=$(date +%s.%N)
 iscsiadm -m node -T "$iqn_base:login1" -p 127.0.0.1 --login >/dev/null
 wait_disks 1 60
-emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":1,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":1,\"seconds\":$(elapsed)}"
 iscsiadm -m node -u >/dev/null
 start=$(date +%s.%N)
 iscsiadm -m node -L all >/dev/null
 wait_disks 64 1800
-emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":64,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+emit "{\"kind\":\"login\",\"target\":\"open-iscsi\",\"targets\":64,\"seconds\":$(elapsed)}"
 # open-iscsi's iscsid (its two processes), not ours, which has the same name.
 rss=$(awk '/VmRSS/ {s += $2} END {print s}' $(pgrep -x iscsid | grep -vx "$daemon" | sed 's|.*|/proc/&/status|'))
 emit "{\"kind\":\"rss\",\"target\":\"open-iscsi\",\"kib\":$rss}"
@@ -146,7 +148,7 @@ ctl logout "$iqn_base:bench-mcs" >/dev/null
 for i in $(seq 1 64); do ctl add target "$iqn_base:login$i" 127.0.0.1 >/dev/null; done
 start=$(date +%s.%N)
 ctl login "$iqn_base:login1" >/dev/null
-emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":1,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":1,\"seconds\":$(elapsed)}"
 ctl logout "$iqn_base:login1" >/dev/null
 start=$(date +%s.%N)
 logins=()
@@ -162,7 +164,7 @@ wait_ours() {
 	done
 }
 wait_ours
-emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":64,\"seconds\":$(echo "$(date +%s.%N) - $start" | bc)}"
+emit "{\"kind\":\"login\",\"target\":\"iscsi-ini\",\"targets\":64,\"seconds\":$(elapsed)}"
 wait "${logins[@]}"
 emit "{\"kind\":\"rss\",\"target\":\"iscsi-ini\",\"kib\":$(awk '/VmRSS/ {print $2}' /proc/$daemon/status)}"
 for i in $(seq 1 64); do ctl logout "$iqn_base:login$i" >/dev/null; done
