@@ -105,11 +105,19 @@ field_value field_of(const json& v) {
     return v.dump();
 }
 
+// A field's name as iscsictl prints it, in text and JSON alike: with hyphens, as targets.ini and every
+// other field spell it. The daemon passes the kernel's counter names on as the kernel spells them
+// (read_bytes, nop_timeouts).
+std::string field_name(std::string key) {
+    std::ranges::replace(key, '_', '-');
+    return key;
+}
+
 record record_of(const json& object) {
     record r;
     if (object.is_object())
         for (const auto& [key, value] : object.items())
-            r.push_back({key, field_of(value)});
+            r.push_back({field_name(key), field_of(value)});
     return r;
 }
 
@@ -512,7 +520,7 @@ status show_session(const daemon_context& ctx, std::string_view iqn_or_id) {
         } else if (value.is_object()) {
             parts.push_back({.name = key, .fields = record_of(value)});
         } else {
-            top.push_back({key, field_of(value)});
+            top.push_back({field_name(key), field_of(value)});
         }
     }
     ctx.print.compound(top, parts);

@@ -360,6 +360,13 @@ asio::awaitable<netlink_error> kernel::session_del(std::uint32_t session_id) {
     return simple(ISCSI_INI_CMD_SESSION_DEL, session_id, request_limit);
 }
 
+std::error_code kernel::session_del_now(std::uint32_t session_id) {
+    auto msg = nl_.new_request(ISCSI_INI_CMD_SESSION_DEL);
+    if (!msg || nla_put_u32(msg.get(), ISCSI_INI_A_SESSION_ID, session_id))
+        return std::make_error_code(std::errc::not_enough_memory);
+    return nl_.send_now(msg.get());
+}
+
 asio::awaitable<netlink_error> kernel::session_rescan(std::uint32_t session_id) {
     return simple(ISCSI_INI_CMD_SESSION_RESCAN, session_id, request_limit);
 }

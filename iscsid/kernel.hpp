@@ -136,6 +136,9 @@ public:
     boost::asio::awaitable<netlink_error> conn_bind(const kernel_bind_params& b);
     boost::asio::awaitable<netlink_error> session_logout(std::uint32_t session_id);
     boost::asio::awaitable<netlink_error> session_del(std::uint32_t session_id);
+    // session_del without waiting for the answer (see genl_socket::send_now): for cleanup in a
+    // destructor. Fails only when the request could not be sent.
+    std::error_code session_del_now(std::uint32_t session_id);
     boost::asio::awaitable<netlink_error> session_set(std::uint32_t session_id,
                                                       const kernel_session_settings& s);
     boost::asio::awaitable<netlink_error> session_rescan(std::uint32_t session_id);

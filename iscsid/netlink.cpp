@@ -211,6 +211,18 @@ asio::awaitable<netlink_error> genl_socket::request(nl_msg* msg, bool dump,
     co_return p.error;
 }
 
+std::error_code genl_socket::send_now(nl_msg* msg) {
+    if (!requests_.is_open() || !msg)
+        return std::make_error_code(!msg ? std::errc::not_enough_memory : std::errc::not_connected);
+    nlmsghdr* h = nlmsg_hdr(msg);
+    h->nlmsg_seq = next_seq_++; // no pending entry: deliver() drops the acknowledgement
+    h->nlmsg_pid = 0;
+    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    if (::send(requests_.native_handle(), h, h->nlmsg_len, 0) < 0)
+        return last_error();
+    return {};
+}
+
 void genl_socket::deliver(std::span<const std::byte> message, bool events) {
     nlmsghdr h;
     std::memcpy(&h, message.data(), sizeof(h));

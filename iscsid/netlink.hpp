@@ -77,6 +77,11 @@ public:
                                                   std::chrono::steady_clock::duration limit,
                                                   std::vector<netlink_message>& replies);
 
+    // Sends `msg` and returns as soon as the kernel has taken it, without waiting for the reply (it
+    // is dropped when it comes). A generic netlink handler runs inside send(), so when this returns
+    // without an error the kernel has carried the request out. For destructors, which cannot wait.
+    std::error_code send_now(nl_msg* msg);
+
     // Reads replies and events until close(); run it on the io_context once after open().
     boost::asio::awaitable<void> run();
 

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fcntl.h>
 #include <fstream>
+#include <optional>
 #include <sys/stat.h>
 #include <uapi/iscsi_ini.h>
 #include <unistd.h>
@@ -56,6 +57,32 @@ struct login_in_progress {
     std::set<std::string>& set;
     std::string name;
     ~login_in_progress() { set.erase(name); }
+};
+
+// A kernel session made for a login whose connection is not bound yet. Unless the login completes
+// (release()), the destructor deletes it: a login that fails, or that is cancelled (the client
+// left, the daemon is stopping: the coroutine frame is destroyed at any co_await), must not leave
+// a session without a connection behind. The destructor cannot co_await, so it sends the request
+// and does not wait: the kernel carries it out inside send(). A daemon killed outright is covered
+// by take_over(), which deletes such sessions at the next start.
+class unbound_session {
+public:
+    unbound_session(kernel& k, std::uint32_t id) : kernel_(k), id_(id) {}
+    unbound_session(const unbound_session&) = delete;
+    unbound_session& operator=(const unbound_session&) = delete;
+    ~unbound_session() {
+        if (!id_)
+            return;
+        if (auto ec = kernel_.session_del_now(*id_))
+            log::warning("kernel: cannot delete session {} of an unfinished login: {}", *id_, ec.message());
+        else
+            log::info("kernel: deleted session {} of an unfinished login", *id_);
+    }
+    void release() noexcept { id_.reset(); }
+
+private:
+    kernel& kernel_;
+    std::optional<std::uint32_t> id_;
 };
 
 kernel_session_params kernel_params(const target_config& c, const iscsi::net::logged_in_connection& conn) {
@@ -364,10 +391,10 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     params.max_connections = connections;
     if (auto err = co_await kernel_.session_new(params, id, host))
         co_return response::error(failure::kernel, "kernel refused the session: " + err.describe());
-    if (auto err = co_await bind_all(id, tried)) {
-        co_await kernel_.session_del(id);
+    unbound_session unbound(kernel_, id);
+    if (auto err = co_await bind_all(id, tried))
         co_return response::error(failure::kernel, "kernel refused the connection: " + err.describe());
-    }
+    unbound.release();
     auto s = std::make_shared<session>();
     s->id = id;
     s->host_no = host;
@@ -627,7 +654,9 @@ void session_manager::on_kernel_event(const kernel_event& e) {
     case kernel_event::kind::session_state:
         log::info("kernel: session {} is {}", e.session_id, to_string(e.state));
         if (e.state == session_state::removed && it != sessions_.end() && !it->second->logging_out) {
-            // Removed by the kernel itself (a target's logout request): nothing to recover.
+            // Removed by someone else (another netlink client): nothing to recover. A target's
+            // logout request does not end here: the kernel logs out and reports a connection
+            // error, and recovery reinstates the session on the same disk.
             forget(*it->second);
             sessions_.erase(it);
         }
@@ -635,6 +664,9 @@ void session_manager::on_kernel_event(const kernel_event& e) {
     case kernel_event::kind::async_event:
         log::info("kernel: session {}: target event {} (vcode {})", e.session_id, e.async_event,
                   e.async_vcode);
+        if (e.async_event == 1 && it != sessions_.end()) // RFC 7143 11.9.1: "logout request"
+            log::notice("{}: the target asks for a logout (session {}): logging out, then in again",
+                        it->second->config.target_name, e.session_id);
         return;
     }
 }
@@ -702,6 +734,19 @@ asio::awaitable<void> session_manager::take_over() {
         co_return;
     }
     for (const auto& k : infos) {
+        if (k.state == session_state::fresh) {
+            // Made by a login that never bound its connection (a daemon killed between the two
+            // steps): no I/O ever went through it and nobody can use it. Out of the way with it.
+            auto err = co_await kernel_.session_del(k.session_id);
+            if (err)
+                log::warning("kernel: cannot delete session {} ({}), left by an unfinished login: {}",
+                             k.session_id, k.params.target_name, err.describe());
+            else
+                log::notice("kernel: deleted session {} ({}), left without a connection by an "
+                            "unfinished login",
+                            k.session_id, k.params.target_name);
+            continue;
+        }
         std::ifstream in(state_dir_ / (std::to_string(k.session_id) + ".json"));
         json saved = json::parse(in, nullptr, false);
         std::string why;

@@ -138,32 +138,49 @@ const char* auth_name(iscsi::auth_policy a) {
     return "none";
 }
 
-// The initiator's identity and the CHAP credentials, common to a login's target and a discovery:
-// initiator-alias, auth and its secrets, chap-algorithms (initiator-name is read by the caller).
-template <class Config>
-bool read_identity(reader& r, Config& t) {
+// The authentication fields, common to a login's target and a discovery.
+bool read_credentials(reader& r, login_credentials& c) {
     std::string auth = "none";
-    if (!(r.text("initiator-alias", t.initiator_alias) && r.text("auth", auth) &&
-          r.text("chap-name", t.chap_name) && r.text("chap-secret", t.chap_secret, false, true) &&
-          r.text("mutual-chap-name", t.mutual_chap_name) &&
-          r.text("mutual-chap-secret", t.mutual_chap_secret, false, true) &&
-          r.choices("chap-algorithms", t.chap_algorithms, chap_names) &&
-          r.seconds("login-timeout", t.login_timeout, 1, 3600)))
+    if (!(r.text("auth", auth) && r.text("chap-name", c.chap_name) &&
+          r.text("chap-secret", c.chap_secret, false, true) &&
+          r.text("mutual-chap-name", c.mutual_chap_name) &&
+          r.text("mutual-chap-secret", c.mutual_chap_secret, false, true) &&
+          r.choices("chap-algorithms", c.chap_algorithms, chap_names)))
         return false;
     if (auth == "none")
-        t.auth = iscsi::auth_policy::none;
+        c.auth = iscsi::auth_policy::none;
     else if (auth == "chap")
-        t.auth = iscsi::auth_policy::chap;
+        c.auth = iscsi::auth_policy::chap;
     else if (auth == "mutual-chap")
-        t.auth = iscsi::auth_policy::mutual_chap;
+        c.auth = iscsi::auth_policy::mutual_chap;
     else
         return r.fail("auth must be none, chap or mutual-chap");
-    if (t.auth != iscsi::auth_policy::none && t.chap_secret.empty())
+    if (c.auth != iscsi::auth_policy::none && c.chap_secret.empty())
         return r.fail("auth " + auth + " needs chap-secret");
-    if (t.auth == iscsi::auth_policy::mutual_chap &&
-        (t.mutual_chap_name.empty() || t.mutual_chap_secret.empty()))
+    if (c.auth == iscsi::auth_policy::mutual_chap &&
+        (c.mutual_chap_name.empty() || c.mutual_chap_secret.empty()))
         return r.fail("auth mutual-chap needs mutual-chap-name and mutual-chap-secret");
     return true;
+}
+
+// The credentials as read_credentials() reads them (secrets included), added to `j`.
+void write_credentials(const login_credentials& c, json& j) {
+    j["auth"] = auth_name(c.auth);
+    if (!c.chap_algorithms.empty())
+        j["chap-algorithms"] = names_of(c.chap_algorithms, chap_names);
+    for (auto [key, value] : {std::pair{"chap-name", &c.chap_name}, std::pair{"chap-secret", &c.chap_secret},
+                              std::pair{"mutual-chap-name", &c.mutual_chap_name},
+                              std::pair{"mutual-chap-secret", &c.mutual_chap_secret}})
+        if (!value->empty())
+            j[key] = *value;
+}
+
+// The initiator's identity and the credentials, common to a login's target and a discovery:
+// initiator-alias, the authentication fields and login-timeout (initiator-name is read by the caller).
+template <class Config>
+bool read_identity(reader& r, Config& t) {
+    return r.text("initiator-alias", t.initiator_alias) && read_credentials(r, t.credentials) &&
+           r.seconds("login-timeout", t.login_timeout, 1, 3600);
 }
 
 // The identity and authentication part of a login configuration.
@@ -172,16 +189,17 @@ void fill_login(const Config& t, const iscsi::isid_bytes& isid, iscsi::login_con
     c.identity.initiator_name = t.initiator_name;
     c.identity.initiator_alias = t.initiator_alias;
     c.isid = isid;
-    c.auth = t.auth;
-    if (t.auth != iscsi::auth_policy::none) {
-        c.chap.name = t.chap_name.empty() ? t.initiator_name : t.chap_name;
-        c.chap.secret = t.chap_secret;
-        if (t.auth == iscsi::auth_policy::mutual_chap) {
-            c.chap.target_name = t.mutual_chap_name;
-            c.chap.target_secret = t.mutual_chap_secret;
+    const login_credentials& k = t.credentials;
+    c.auth = k.auth;
+    if (k.auth != iscsi::auth_policy::none) {
+        c.chap.name = k.chap_name.empty() ? t.initiator_name : k.chap_name;
+        c.chap.secret = k.chap_secret;
+        if (k.auth == iscsi::auth_policy::mutual_chap) {
+            c.chap.target_name = k.mutual_chap_name;
+            c.chap.target_secret = k.mutual_chap_secret;
         }
-        if (!t.chap_algorithms.empty())
-            c.chap.algorithms = t.chap_algorithms;
+        if (!k.chap_algorithms.empty())
+            c.chap.algorithms = k.chap_algorithms;
     }
 }
 
@@ -201,7 +219,6 @@ json to_json(const target_config& t) {
         {"name", t.target_name},
         {"portals", std::move(portals)},
         {"initiator-name", t.initiator_name},
-        {"auth", auth_name(t.auth)},
         {"header-digest", names_of(p.header_digest, digest_names)},
         {"data-digest", names_of(p.data_digest, digest_names)},
         {"initial-r2t", p.initial_r2t},
@@ -222,13 +239,7 @@ json to_json(const target_config& t) {
     };
     if (!t.initiator_alias.empty())
         j["initiator-alias"] = t.initiator_alias;
-    if (!t.chap_algorithms.empty())
-        j["chap-algorithms"] = names_of(t.chap_algorithms, chap_names);
-    for (auto [key, value] : {std::pair{"chap-name", &t.chap_name}, std::pair{"chap-secret", &t.chap_secret},
-                              std::pair{"mutual-chap-name", &t.mutual_chap_name},
-                              std::pair{"mutual-chap-secret", &t.mutual_chap_secret}})
-        if (!value->empty())
-            j[key] = *value;
+    write_credentials(t.credentials, j);
     return j;
 }
 

@@ -19,18 +19,25 @@
 
 namespace iscsid {
 
+// The authentication part of a login's target and of a discovery: the same request fields
+// (auth, chap-name, chap-secret, mutual-chap-name, mutual-chap-secret, chap-algorithms), read and
+// checked by the same code.
+struct login_credentials {
+    iscsi::auth_policy auth = iscsi::auth_policy::none;
+    std::string chap_name; // empty: the initiator name
+    std::string chap_secret;
+    std::string mutual_chap_name;
+    std::string mutual_chap_secret;
+    std::vector<iscsi::chap_algorithm> chap_algorithms; // empty: the library's default order
+};
+
 struct target_config {
     std::string target_name;
     std::vector<iscsi::portal> portals; // tried in order
     std::string initiator_name;
     std::string initiator_alias;
     iscsi::initiator_preferences preferences;
-    iscsi::auth_policy auth = iscsi::auth_policy::none;
-    std::string chap_name;
-    std::string chap_secret;
-    std::string mutual_chap_name;
-    std::string mutual_chap_secret;
-    std::vector<iscsi::chap_algorithm> chap_algorithms;
+    login_credentials credentials;
     std::chrono::seconds login_timeout{15};
     std::chrono::seconds logout_timeout{15};
     std::uint32_t replacement_timeout = 120; // seconds
@@ -53,12 +60,7 @@ struct discovery_config {
     iscsi::portal portal;
     std::string initiator_name;
     std::string initiator_alias;
-    iscsi::auth_policy auth = iscsi::auth_policy::none;
-    std::string chap_name;
-    std::string chap_secret;
-    std::string mutual_chap_name;
-    std::string mutual_chap_secret;
-    std::vector<iscsi::chap_algorithm> chap_algorithms;
+    login_credentials credentials;
     std::chrono::seconds login_timeout{15};
 
     // The login configuration of the discovery session (secrets referenced, as above).

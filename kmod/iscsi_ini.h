@@ -252,6 +252,10 @@ struct iscsi_ini_conn {
 	unsigned long		last_rx;	/* jiffies of the last bytes from the target */
 	unsigned long		ping_sent;
 	bool			ping_outstanding;
+	/* nop_work's view of the send side: unacknowledged bytes and no progress since */
+	bool			tx_stuck;
+	u32			tx_una;
+	unsigned long		tx_stuck_since;
 
 	struct iscsi_ini_ctl	ctl[ISCSI_INI_CTL_COUNT];
 	u8			*nop_data;	/* ping data we echo */

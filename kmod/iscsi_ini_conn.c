@@ -672,7 +672,31 @@ unlock:
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
-/* Keep-alive: ping after noop_interval of silence, fail the connection after noop_timeout. */
+/*
+ * True when the socket has held bytes the target did not acknowledge, with no acknowledgement
+ * moving forward, since conn->tx_stuck_since. A target that stops reading (TCP window zero) but
+ * keeps sending (its own pings, late Data-In) never looks idle to the ping below, and a ping
+ * stuck behind the unsent bytes would never reach it: the send side needs its own deadline.
+ * Sampled by nop_work only, so no lock: a torn view costs one sample.
+ */
+static bool iscsi_ini_tx_stuck(struct iscsi_ini_conn *conn)
+{
+	const struct tcp_sock *tp = tcp_sk(conn->sock->sk);
+	u32 una = READ_ONCE(tp->snd_una);
+
+	if (una == READ_ONCE(tp->write_seq) || una != conn->tx_una || !conn->tx_stuck) {
+		conn->tx_una = una;
+		conn->tx_stuck = una != READ_ONCE(tp->write_seq);
+		conn->tx_stuck_since = jiffies;
+	}
+	return conn->tx_stuck;
+}
+
+/*
+ * Keep-alive: ping after noop_interval of silence, fail the connection after noop_timeout; and
+ * fail it when the target has taken no byte of what we sent for noop_timeout (seen within a
+ * noop_interval), since a ping could not get through either.
+ */
 static void iscsi_ini_nop_work(struct work_struct *work)
 {
 	struct iscsi_ini_conn *conn = container_of(to_delayed_work(work), struct iscsi_ini_conn, nop_work);
@@ -680,10 +704,19 @@ static void iscsi_ini_nop_work(struct work_struct *work)
 	unsigned long interval = READ_ONCE(sess->p.noop_interval) * HZ;
 	unsigned long timeout = READ_ONCE(sess->p.noop_timeout) * HZ;
 	struct iscsi_ini_ctl *ping = &conn->ctl[ISCSI_INI_CTL_NOP_PING];
-	unsigned long idle_since;
+	unsigned long idle_since, next;
 
 	if (!iscsi_ini_conn_live(conn) || !interval)
 		return;
+	if (iscsi_ini_tx_stuck(conn)) {
+		if (time_after_eq(jiffies, conn->tx_stuck_since + timeout)) {
+			atomic64_inc(&sess->stats.nop_timeouts);
+			pr_err("session %u: the target took none of our data for %lu s\n", sess->id,
+			       (jiffies - conn->tx_stuck_since) / HZ);
+			iscsi_ini_conn_error(conn, -ETIMEDOUT);
+			return;
+		}
+	}
 	if (READ_ONCE(conn->ping_outstanding)) {
 		if (time_after_eq(jiffies, conn->ping_sent + timeout)) {
 			atomic64_inc(&sess->stats.nop_timeouts);
@@ -696,12 +729,20 @@ static void iscsi_ini_nop_work(struct work_struct *work)
 	}
 	idle_since = READ_ONCE(conn->last_rx);
 	if (time_before(jiffies, idle_since + interval)) {
-		queue_delayed_work(system_wq, &conn->nop_work, idle_since + interval - jiffies);
+		next = idle_since + interval;
+		/* a send side stuck since the last sample: look again when its deadline is due */
+		if (conn->tx_stuck && time_before(conn->tx_stuck_since + timeout, next))
+			next = conn->tx_stuck_since + timeout;
+		queue_delayed_work(system_wq, &conn->nop_work, next - jiffies);
 		return;
 	}
 	if (READ_ONCE(ping->queued)) {
-		/* the last ping has not left yet (socket full): the connection is busy, not dead */
-		queue_delayed_work(system_wq, &conn->nop_work, interval);
+		/*
+		 * The last ping has not left yet (the socket is full) but the target acknowledges
+		 * data: busy, not dead. Without acknowledgements the check above fails it.
+		 */
+		queue_delayed_work(system_wq, &conn->nop_work,
+				   conn->tx_stuck ? conn->tx_stuck_since + timeout - jiffies : interval);
 		return;
 	}
 	iscsi_ini_prep_nop_ping(conn, ping);
@@ -806,6 +847,7 @@ int iscsi_ini_conn_start(struct iscsi_ini_conn *conn, struct socket *sock, u16 c
 	}
 	conn->ping_outstanding = false;
 	conn->last_rx = jiffies;
+	conn->tx_stuck = false;
 	atomic64_set(&conn->stats.cmds, 0);
 	atomic64_set(&conn->stats.read_bytes, 0);
 	atomic64_set(&conn->stats.write_bytes, 0);

@@ -170,15 +170,22 @@ free_ident:
 	return ret;
 }
 
+/*
+ * The session a request names: ERR_PTR(-EINVAL) when it names none (a malformed request),
+ * ERR_PTR(-ENOENT) when no such session exists (it may have gone since the caller looked:
+ * the daemon stops recovering a session on ENOENT).
+ */
 static struct iscsi_ini_session *iscsi_ini_nl_session(struct genl_info *info)
 {
 	struct iscsi_ini_session *sess;
 
 	if (GENL_REQ_ATTR_CHECK(info, ISCSI_INI_A_SESSION_ID))
-		return NULL;
+		return ERR_PTR(-EINVAL);
 	sess = iscsi_ini_session_lookup(genl_info_net(info), nla_get_u32(info->attrs[ISCSI_INI_A_SESSION_ID]));
-	if (!sess)
+	if (!sess) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ISCSI_INI_A_SESSION_ID], "no such session");
+		return ERR_PTR(-ENOENT);
+	}
 	return sess;
 }
 
@@ -195,8 +202,8 @@ int iscsi_ini_nl_conn_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, ISCSI_INI_A_MAX_CMD_SN))
 		return -EINVAL;
 	sess = iscsi_ini_nl_session(info);
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	/* the handler runs in the caller's context, so the fd is the caller's */
 	sock = sockfd_lookup(nla_get_s32(info->attrs[ISCSI_INI_A_SOCK_FD]), &ret);
 	if (!sock) {
@@ -217,8 +224,8 @@ int iscsi_ini_nl_session_logout_doit(struct sk_buff *skb, struct genl_info *info
 {
 	struct iscsi_ini_session *sess = iscsi_ini_nl_session(info);
 
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	iscsi_ini_session_remove(sess, true);
 	return 0;
 }
@@ -227,8 +234,8 @@ int iscsi_ini_nl_session_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct iscsi_ini_session *sess = iscsi_ini_nl_session(info);
 
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	iscsi_ini_session_remove(sess, false);
 	return 0;
 }
@@ -239,8 +246,8 @@ int iscsi_ini_nl_session_set_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 replacement, interval, timeout;
 	u16 depth;
 
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	if (info->attrs[ISCSI_INI_A_REPLACEMENT_TIMEOUT])
 		replacement = nla_get_u32(info->attrs[ISCSI_INI_A_REPLACEMENT_TIMEOUT]);
 	if (info->attrs[ISCSI_INI_A_NOOP_INTERVAL])
@@ -262,8 +269,8 @@ int iscsi_ini_nl_session_rescan_doit(struct sk_buff *skb, struct genl_info *info
 	struct iscsi_ini_session *sess = iscsi_ini_nl_session(info);
 	int ret;
 
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	ret = iscsi_ini_session_rescan(sess);
 	if (ret)
 		NL_SET_ERR_MSG(info->extack, "session has no live connection");
@@ -388,8 +395,8 @@ int iscsi_ini_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *reply;
 	int ret;
 
-	if (!sess)
-		return -ENOENT;
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;

@@ -468,14 +468,21 @@ void bhs_fields(message_ref<snack_request_pdu> auto& m, const auto& op) {
 
 // Target PDUs.
 
+// StatSN, ExpCmdSN and MaxCmdSN: the same three fields in every target PDU that carries them (W is
+// the PDU's BHS layout, whose offsets are used, so a layout that moved them would still be read right).
+template <class W>
+void target_sequence_numbers(auto& m, const auto& op) {
+    op.field(m.stat_sn, offsetof(W, stat_sn));
+    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
+    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+}
+
 void bhs_fields(message_ref<nop_in_pdu> auto& m, const auto& op) {
     using W = iscsi_nop_in_bhs;
     op.field(m.lun, offsetof(W, lun));
     op.field(m.itt, offsetof(W, itt));
     op.field(m.ttt, offsetof(W, ttt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
 }
 
 void bhs_fields(message_ref<scsi_response_pdu> auto& m, const auto& op) {
@@ -488,9 +495,7 @@ void bhs_fields(message_ref<scsi_response_pdu> auto& m, const auto& op) {
     op.field(m.status, offsetof(W, status));
     op.field(m.itt, offsetof(W, itt));
     op.field(m.snack_tag, offsetof(W, snack_tag));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.exp_data_sn, offsetof(W, exp_data_sn));
     op.field(m.bidi_residual_count, offsetof(W, bidi_residual_count));
     op.field(m.residual_count, offsetof(W, residual_count));
@@ -500,9 +505,7 @@ void bhs_fields(message_ref<tmf_response_pdu> auto& m, const auto& op) {
     using W = iscsi_tmf_rsp_bhs;
     op.field(m.response, offsetof(W, response));
     op.field(m.itt, offsetof(W, itt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
 }
 
 void bhs_fields(message_ref<login_response_pdu> auto& m, const auto& op) {
@@ -512,9 +515,7 @@ void bhs_fields(message_ref<login_response_pdu> auto& m, const auto& op) {
     op.field(m.isid, offsetof(W, isid));
     op.field(m.tsih, offsetof(W, tsih));
     op.field(m.itt, offsetof(W, itt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.status_class, offsetof(W, status_class));
     op.field(m.status_detail, offsetof(W, status_detail));
 }
@@ -526,9 +527,7 @@ void bhs_fields(message_ref<text_response_pdu> auto& m, const auto& op) {
     op.field(m.lun, offsetof(W, lun));
     op.field(m.itt, offsetof(W, itt));
     op.field(m.ttt, offsetof(W, ttt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
 }
 
 void bhs_fields(message_ref<data_in_pdu> auto& m, const auto& op) {
@@ -542,9 +541,7 @@ void bhs_fields(message_ref<data_in_pdu> auto& m, const auto& op) {
     op.field(m.lun, offsetof(W, lun));
     op.field(m.itt, offsetof(W, itt));
     op.field(m.ttt, offsetof(W, ttt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.data_sn, offsetof(W, data_sn));
     op.field(m.buffer_offset, offsetof(W, buffer_offset));
     op.field(m.residual_count, offsetof(W, residual_count));
@@ -554,9 +551,7 @@ void bhs_fields(message_ref<logout_response_pdu> auto& m, const auto& op) {
     using W = iscsi_logout_rsp_bhs;
     op.field(m.response, offsetof(W, response));
     op.field(m.itt, offsetof(W, itt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.time2wait, offsetof(W, time2wait));
     op.field(m.time2retain, offsetof(W, time2retain));
 }
@@ -566,9 +561,7 @@ void bhs_fields(message_ref<r2t_pdu> auto& m, const auto& op) {
     op.field(m.lun, offsetof(W, lun));
     op.field(m.itt, offsetof(W, itt));
     op.field(m.ttt, offsetof(W, ttt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.r2t_sn, offsetof(W, r2t_sn));
     op.field(m.buffer_offset, offsetof(W, buffer_offset));
     op.field(m.desired_data_length, offsetof(W, desired_data_len));
@@ -578,9 +571,7 @@ void bhs_fields(message_ref<async_message_pdu> auto& m, const auto& op) {
     using W = iscsi_async_msg_bhs;
     op.field(m.lun, offsetof(W, lun));
     op.reserved_tag_at(offsetof(W, itt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.event, offsetof(W, async_event));
     op.field(m.vendor_code, offsetof(W, async_vcode));
     op.field(m.parameter1, offsetof(W, parameter1));
@@ -592,9 +583,7 @@ void bhs_fields(message_ref<reject_pdu> auto& m, const auto& op) {
     using W = iscsi_reject_bhs;
     op.field(m.reason, offsetof(W, reason));
     op.reserved_tag_at(offsetof(W, itt));
-    op.field(m.stat_sn, offsetof(W, stat_sn));
-    op.field(m.exp_cmd_sn, offsetof(W, exp_cmd_sn));
-    op.field(m.max_cmd_sn, offsetof(W, max_cmd_sn));
+    target_sequence_numbers<W>(m, op);
     op.field(m.data_sn_or_r2t_sn, offsetof(W, data_sn_or_r2t_sn));
 }
 

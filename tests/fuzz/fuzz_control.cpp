@@ -59,7 +59,8 @@ void target(const json& j, std::string_view input) {
         check(t2.has_value());
         check(iscsid::to_json(*t2) == again);
         check(t->portals.size() == t2->portals.size());
-        check(t->chap_secret == t2->chap_secret && t->mutual_chap_secret == t2->mutual_chap_secret);
+        check(t->credentials.chap_secret == t2->credentials.chap_secret &&
+              t->credentials.mutual_chap_secret == t2->credentials.mutual_chap_secret);
         // The settings `modify` can change read back as settings.
         std::string why3;
         auto s = iscsid::parse_session_settings(iscsid::settings_json(*t), why3);

@@ -10,28 +10,7 @@
 set -u
 build=$1
 tmp=$(mktemp -d /tmp/iscsi-discovery-test.XXXXXX)
-n=0 failures=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)) failures=$((failures + 1))
-	echo "not ok $n - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-}
-check() { # DESCRIPTION COMMAND...
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
-}
-check_output() { # DESCRIPTION PATTERN COMMAND...
-	local desc=$1 pattern=$2 out rc
-	shift 2
-	out=$("$@" 2>&1) && rc=0 || rc=$?
-	if [ "$rc" -eq 0 ] && printf '%s\n' "$out" | grep -qE -- "$pattern"; then
-		ok "$desc"
-	else
-		not_ok "$desc" "status $rc, expected /$pattern/ in: $out"
-	fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 bail() {
 	echo "Bail out! $*"
 	cleanup
@@ -181,10 +160,10 @@ ctl discover >"$tmp/out" 2>&1
 check_output "a target failing mutual CHAP exits 5" '^5$' echo $?
 check "and nothing is written" cmp "$store" "$tmp/before-mutual.ini"
 if grep -qE "$secret|wrong-secret-4567|$mutual|wrong-mutual-6543" "$tmp/iscsid.log" "$tmp/report.json" "$tmp/report.err" "$tmp/out"; then
-	not_ok "no secret in the daemon's log or iscsictl's output"
+	tap_point 1 "no secret in the daemon's log or iscsictl's output"
 else
-	ok "no secret in the daemon's log or iscsictl's output"
+	tap_point 0 "no secret in the daemon's log or iscsictl's output"
 fi
 
-echo "1..$n"
-[ "$failures" -eq 0 ]
+echo "1..$tap_count"
+tap_end

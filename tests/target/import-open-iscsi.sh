@@ -23,18 +23,7 @@ if [ -z "${IMPORT_TEST_PRIVATE:-}" ]; then
 	echo "ok 17 - the host's /etc/iscsi is untouched (private tmpfs)"
 	exit $rc
 fi
-n=0 failures=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-	n=$((n + 1)) failures=$((failures + 1))
-	echo "not ok $n - $1"
-	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-}
-check() { # DESCRIPTION COMMAND...
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 has_line() { # FILE LINE: the file holds exactly this line
 	grep -qxF -- "$2" "$1"
 }
@@ -117,4 +106,4 @@ check "no secret in iscsictl's output" sh -c "! grep -q import-secret $tmp/impor
 check "the imported store is valid: list targets shows both" sh -c "'$iscsictl' list targets | grep -c '^iqn' | grep -qx 2"
 before=$(sha256sum "$store")
 check "a second import is refused (exit 4) and changes nothing" sh -c "'$iscsictl' import open-iscsi >/dev/null 2>&1; test \$? -eq 4 && test \"\$(sha256sum '$store')\" = '$before'"
-exit $((failures > 0))
+tap_end

@@ -3,6 +3,7 @@
 // its errors and exit codes, the JSON shapes scripts rely on, and that secrets stay secret.
 #include "cli.hpp"
 #include "exit_codes.hpp"
+#include "iscsictl_fixture.hpp"
 #include "output.hpp"
 #include "store_keys.hpp"
 
@@ -30,52 +31,11 @@ bool is_default(const json& shown, std::string_view name) {
     return std::find(defaults.begin(), defaults.end(), std::string(name)) != defaults.end();
 }
 
-struct command_result {
-    int code;
-    std::string out;
-    std::string err;
-};
-
-int code_of(exit_code code) {
-    return static_cast<int>(code);
-}
-
-class Cli : public ::testing::Test {
+// No daemon: the verbs that ask iscsid find nobody at the test's socket.
+class Cli : public iscsictl_test {
 protected:
-    void SetUp() override {
-        std::string name = (fs::temp_directory_path() / "iscsictl-cli-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(name.data()), nullptr);
-        dir = name;
-        store_path = dir / "targets.ini";
-        initiatorname = dir / "initiatorname.iscsi";
-        ::setenv("ISCSICTL_STORE", store_path.c_str(), 1);
-        ::setenv("ISCSICTL_INITIATORNAME", initiatorname.c_str(), 1);
-        // No daemon: the verbs that ask iscsid must not reach a real one on this host.
-        ::setenv("ISCSICTL_SOCKET", (dir / "no-iscsid.sock").c_str(), 1);
-    }
-    void TearDown() override {
-        ::unsetenv("ISCSICTL_STORE");
-        ::unsetenv("ISCSICTL_INITIATORNAME");
-        ::unsetenv("ISCSICTL_SOCKET");
-        fs::remove_all(dir);
-    }
+    Cli() : iscsictl_test("iscsictl-cli") {}
 
-    static command_result iscsictl(const std::vector<std::string>& args, const std::string& input = "") {
-        std::vector<const char*> argv{"iscsictl"};
-        for (const auto& arg : args)
-            argv.push_back(arg.c_str());
-        std::istringstream in(input);
-        std::ostringstream out, err;
-        int code = run(static_cast<int>(argv.size()), argv.data(), {in, out, err, false});
-        return {code, out.str(), err.str()};
-    }
-
-    [[nodiscard]] std::string store_text() const {
-        std::ifstream in(store_path, std::ios::binary);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
     void write_store(std::string_view text, mode_t mode = 0600) const {
         std::ofstream(store_path, std::ios::binary) << text;
         ::chmod(store_path.c_str(), mode);
@@ -90,8 +50,6 @@ protected:
         EXPECT_FALSE(parsed.is_discarded()) << text;
         return parsed;
     }
-
-    fs::path dir, store_path, initiatorname;
 };
 
 TEST_F(Cli, AddTargetWritesTheDocumentedLayout) {

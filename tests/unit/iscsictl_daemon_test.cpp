@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "control_protocol.hpp"
 #include "exit_codes.hpp"
+#include "iscsictl_fixture.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -129,16 +130,6 @@ private:
     std::jthread acceptor_;
 };
 
-struct command_result {
-    int code;
-    std::string out;
-    std::string err;
-};
-
-int code_of(exit_code code) {
-    return static_cast<int>(code);
-}
-
 // Canned replies shaped as docs/control-protocol.md says.
 json lun(int n, const char* device, std::uint64_t size) {
     return {{"lun", n}, {"device", device}, {"size", size}, {"vendor", "LIO-ORG"}, {"model", "disk"}};
@@ -153,48 +144,21 @@ json session_entry(int id, std::string_view target) {
             {"tsih", 5},
             {"header-digest", "none"},
             {"data-digest", "none"},
-            {"stats", {{"tx-pdus", 10}}},
+            // The counters under the kernel's names, as the daemon passes them on.
+            {"stats", {{"cmds", 10}, {"read_bytes", 4096}, {"nop_timeouts", 0}}},
             {"recoveries", 0}};
 }
 
-class Daemon : public ::testing::Test {
+// A fake daemon (fake_daemon) listens at the test's socket when a test starts one.
+class Daemon : public iscsictl_test {
 protected:
-    void SetUp() override {
-        std::string name = (fs::temp_directory_path() / "iscsictl-daemon-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(name.data()), nullptr);
-        dir = name;
-        store_path = dir / "targets.ini";
-        socket = dir / "iscsid.sock";
-        ::setenv("ISCSICTL_STORE", store_path.c_str(), 1);
-        ::setenv("ISCSICTL_INITIATORNAME", (dir / "initiatorname.iscsi").c_str(), 1);
-        ::setenv("ISCSICTL_SOCKET", socket.c_str(), 1);
-        std::ofstream(dir / "initiatorname.iscsi") << "InitiatorName=" << host << "\n";
-    }
-    void TearDown() override {
-        ::unsetenv("ISCSICTL_STORE");
-        ::unsetenv("ISCSICTL_INITIATORNAME");
-        ::unsetenv("ISCSICTL_SOCKET");
-        fs::remove_all(dir);
+    Daemon() : iscsictl_test("iscsictl-daemon") {
+        std::ofstream(initiatorname) << "InitiatorName=" << host << "\n";
     }
 
-    static command_result iscsictl(const std::vector<std::string>& args) {
-        std::vector<const char*> argv{"iscsictl"};
-        for (const auto& arg : args)
-            argv.push_back(arg.c_str());
-        std::istringstream in;
-        std::ostringstream out, err;
-        int code = run(static_cast<int>(argv.size()), argv.data(), {in, out, err, false});
-        return {code, out.str(), err.str()};
-    }
     void write_store(std::string_view text) const {
         std::ofstream(store_path, std::ios::binary) << text;
         fs::permissions(store_path, fs::perms::owner_read | fs::perms::owner_write);
-    }
-    [[nodiscard]] std::string store_text() const {
-        std::ifstream in(store_path, std::ios::binary);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
     }
     void seed() const {
         write_store(
@@ -217,8 +181,6 @@ protected:
         auto parsed = json::parse(output, nullptr, false);
         EXPECT_FALSE(parsed.is_discarded()) << output;
     }
-
-    fs::path dir, store_path, socket;
 };
 
 TEST_F(Daemon, LoginSendsTheResolvedTargetAndListsLuns) {
@@ -397,6 +359,11 @@ TEST_F(Daemon, ShowSessionByIdOrName) {
     EXPECT_NE(r.out.find("\nparameters:\n  data-digest                   none\n"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("\nluns:\n  LUN  DEVICE    SIZE   VENDOR   MODEL\n"), std::string::npos) << r.out;
+    // The kernel's counter names are printed with hyphens, like every other field.
+    EXPECT_NE(r.out.find("\nstats:\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  read-bytes "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  nop-timeouts "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('_'), std::string::npos) << r.out;
     r = iscsictl({"show", "session", "9"});
     EXPECT_EQ(r.code, code_of(exit_code::not_found));
     EXPECT_EQ(r.err, "iscsictl: no session 9\n");

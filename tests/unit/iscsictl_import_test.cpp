@@ -5,6 +5,7 @@
 #include "cli.hpp"
 #include "exit_codes.hpp"
 #include "import.hpp"
+#include "iscsictl_fixture.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -40,49 +41,15 @@ std::string node_record(std::string_view name, std::string_view address, int por
     return r.str();
 }
 
-class Import : public ::testing::Test {
+class Import : public iscsictl_test {
 protected:
-    void SetUp() override {
-        std::string name = (fs::temp_directory_path() / "iscsictl-import-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(name.data()), nullptr);
-        dir = name;
-        db = dir / "etc-iscsi";
-        store_path = dir / "targets.ini";
-        ::setenv("ISCSICTL_STORE", store_path.c_str(), 1);
-        ::setenv("ISCSICTL_INITIATORNAME", (dir / "initiatorname.iscsi").c_str(), 1);
-        ::setenv("ISCSICTL_SOCKET", (dir / "none.sock").c_str(), 1);
-    }
-    void TearDown() override {
-        ::unsetenv("ISCSICTL_STORE");
-        ::unsetenv("ISCSICTL_INITIATORNAME");
-        ::unsetenv("ISCSICTL_SOCKET");
-        fs::remove_all(dir);
-    }
+    Import() : iscsictl_test("iscsictl-import") {}
     void write(const fs::path& relative, std::string_view text) const {
         fs::create_directories((db / relative).parent_path());
         std::ofstream(db / relative) << text;
     }
-    struct result {
-        int code;
-        std::string out, err;
-    };
-    result iscsictl(std::vector<std::string> args) const {
-        std::vector<const char*> argv{"iscsictl"};
-        for (const auto& a : args)
-            argv.push_back(a.c_str());
-        std::istringstream in;
-        std::ostringstream out, err;
-        int code = run(static_cast<int>(argv.size()), argv.data(), {in, out, err, false});
-        return {code, out.str(), err.str()};
-    }
-    [[nodiscard]] std::string store_text() const {
-        std::ifstream in(store_path, std::ios::binary);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
 
-    fs::path dir, db, store_path;
+    fs::path db = dir / "etc-iscsi"; // the node database, as iscsiadm lays it out under /etc/iscsi
 };
 
 TEST_F(Import, DirectoryLayoutMapsEveryKey) {

@@ -2,6 +2,7 @@
 // targets.ini: parsing and validation with file:line errors, rewrites that keep what they did not
 // change, atomic and locked writes, permissions, the initiator name file.
 #include "store.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -71,16 +72,7 @@ mode_t mode_of(const fs::path& path) {
 
 class temp_dir : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string name = (fs::temp_directory_path() / "iscsictl-store-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(name.data()), nullptr);
-        dir = name;
-        path = dir / "targets.ini";
-    }
-    void TearDown() override {
-        fs::permissions(dir, fs::perms::owner_all);
-        fs::remove_all(dir);
-    }
+    void SetUp() override { path = dir / "targets.ini"; }
     [[nodiscard]] std::vector<std::string> files() const {
         std::vector<std::string> names;
         for (const auto& entry : fs::directory_iterator(dir))
@@ -88,7 +80,9 @@ protected:
         std::ranges::sort(names);
         return names;
     }
-    fs::path dir, path;
+    test::temp_dir tmp{"iscsictl-store"};
+    fs::path dir = tmp.path();
+    fs::path path;
 };
 
 TEST(StoreKeys, EveryDefaultIsAValidValueInNormalForm) {

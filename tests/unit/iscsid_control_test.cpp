@@ -6,6 +6,7 @@
 #include "control_server.hpp"
 #include "iscsi/timeout.hpp"
 #include "task_group.hpp"
+#include "temp_dir.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -88,8 +89,6 @@ TEST(ControlProtocol, InvalidUtf8InMessagesDoesNotThrow) {
 class ControlServer : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("iscsid-test-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir_);
         path_ = (dir_ / "ctl.sock").string();
         server_.add_method(
             "echo", false,
@@ -115,7 +114,6 @@ protected:
     void TearDown() override {
         asio::post(ctx_, [this] { server_.close(); });
         thread_.join();
-        std::filesystem::remove_all(dir_);
     }
     response call(const std::string& method, nlohmann::json params = nlohmann::json::object()) {
         iscsid::control_client c;
@@ -129,7 +127,8 @@ protected:
     asio::io_context ctx_;
     iscsid::control_server server_{ctx_.get_executor()};
     std::thread thread_;
-    std::filesystem::path dir_;
+    test::temp_dir tmp_{"iscsid-control"};
+    std::filesystem::path dir_ = tmp_.path();
     std::string path_;
     std::atomic<int> slow_finished_{0};
 };
@@ -165,6 +164,9 @@ TEST_F(ControlServer, MutatingMethodNeedsRoot) {
     if (::getuid() != 0)
         GTEST_SKIP() << "needs root to compare a root and a non-root peer";
     EXPECT_TRUE(call("change").ok);
+    // The other user must reach the socket through the test's directory, private (0700) otherwise.
+    std::filesystem::permissions(dir_, std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -240,8 +242,8 @@ TEST_F(ControlServer, RawGarbageGetsAnErrorNotADisconnect) {
 }
 
 TEST(ControlServerListen, ReplacesAStaleSocketButNotAFile) {
-    auto dir = std::filesystem::temp_directory_path() / ("iscsid-stale-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
+    test::temp_dir tmp("iscsid-stale");
+    const auto& dir = tmp.path();
     auto path = (dir / "ctl.sock").string();
     {
         // A socket file nobody listens on, as a killed daemon leaves behind.
@@ -262,7 +264,6 @@ TEST(ControlServerListen, ReplacesAStaleSocketButNotAFile) {
     iscsid::control_server t(ctx.get_executor());
     EXPECT_EQ(t.listen(path), std::errc::file_exists);
     EXPECT_TRUE(std::filesystem::exists(path)) << "a regular file is never deleted";
-    std::filesystem::remove_all(dir);
 }
 
 TEST(Timeout, ExpiresAndCancelsTheOperation) {

@@ -13,6 +13,7 @@
 #include "rediscovery.hpp"
 #include "sessions.hpp"
 #include "task_group.hpp"
+#include "temp_dir.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -309,12 +310,7 @@ TEST_F(SessionMethods, RescanAndSessionCheckTheirParameters) {
 // and an unreadable store is reported once.
 class Rediscovery : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() / ("iscsid-rediscovery-" + std::to_string(::getpid()));
-        std::filesystem::create_directories(dir_);
-        store_ = dir_ / "targets.ini";
-    }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void SetUp() override { store_ = dir_ / "targets.ini"; }
     void write_store(const std::string& text,
                      std::filesystem::perms mode = std::filesystem::perms::owner_read |
                                                    std::filesystem::perms::owner_write) {
@@ -334,7 +330,8 @@ protected:
     }
 
     asio::io_context ctx_;
-    std::filesystem::path dir_;
+    test::temp_dir tmp_{"iscsid-rediscovery"};
+    std::filesystem::path dir_ = tmp_.path();
     std::filesystem::path store_;
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // LUN discovery from sysfs, on a fake sysfs tree laid out as the SCSI midlayer lays out the real one.
 #include "sysfs.hpp"
+#include "temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -19,21 +20,20 @@ void write(const fs::path& p, const std::string& text) {
 class FakeSysfs : public ::testing::Test {
 protected:
     void SetUp() override {
-        root_ = fs::temp_directory_path() / ("iscsid-sysfs-" + std::to_string(::getpid()));
         disk("7:0:0:1", "sdc", 2048);
         disk("7:0:0:0", "sdb", 131072);
         disk("8:0:0:0", "sdd", 8);                                      // another host
         write(root_ / "bus/scsi/devices/7:0:0:2/vendor", "LIO-ORG \n"); // no block device (yet)
         write(root_ / "bus/scsi/devices/host7/uevent", "");             // not a device address
     }
-    void TearDown() override { fs::remove_all(root_); }
     void disk(const std::string& address, const std::string& name, std::uint64_t sectors) {
         write(root_ / "bus/scsi/devices" / address / "vendor", "LIO-ORG \n");
         write(root_ / "bus/scsi/devices" / address / "model", "RAMDISK-MCP     \n");
         fs::create_directories(root_ / "bus/scsi/devices" / address / "block" / name);
         write(root_ / "block" / name / "size", std::to_string(sectors) + "\n");
     }
-    fs::path root_;
+    test::temp_dir tmp_{"iscsid-sysfs"};
+    fs::path root_ = tmp_.path();
 };
 
 TEST_F(FakeSysfs, ListsTheHostsLunsInOrderWithDisksAndSizes) {

@@ -25,7 +25,7 @@ TEST(TargetConfig, MinimalTargetTakesTheDefaults) {
     ASSERT_EQ(t->portals.size(), 2u);
     EXPECT_EQ(t->portals[0].to_string(), "127.0.0.1:3260");
     EXPECT_EQ(t->portals[1].port, 3261);
-    EXPECT_EQ(t->auth, iscsi::auth_policy::none);
+    EXPECT_EQ(t->credentials.auth, iscsi::auth_policy::none);
     EXPECT_EQ(t->replacement_timeout, 120u);
     EXPECT_EQ(t->queue_depth, 128);
     EXPECT_EQ(t->preferences.max_outstanding_r2t, iscsi::initiator_preferences{}.max_outstanding_r2t);
@@ -74,8 +74,9 @@ TEST(TargetConfig, EveryFieldIsRead) {
     std::string why;
     auto t = iscsid::parse_target_config(j, why);
     ASSERT_TRUE(t) << why;
-    EXPECT_EQ(t->auth, iscsi::auth_policy::mutual_chap);
-    EXPECT_EQ(t->chap_algorithms, (std::vector{iscsi::chap_algorithm::sha1, iscsi::chap_algorithm::md5}));
+    EXPECT_EQ(t->credentials.auth, iscsi::auth_policy::mutual_chap);
+    EXPECT_EQ(t->credentials.chap_algorithms,
+              (std::vector{iscsi::chap_algorithm::sha1, iscsi::chap_algorithm::md5}));
     EXPECT_EQ(t->preferences.header_digest, std::vector{iscsi::digest_type::none});
     EXPECT_EQ(t->preferences.data_digest,
               (std::vector{iscsi::digest_type::crc32c, iscsi::digest_type::none}));

@@ -10,7 +10,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 . "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
 base=iqn.2003-01.org.linux-iscsi.vm

@@ -10,7 +10,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 
 iqn=iqn.2003-01.org.linux-iscsi.vm:datapath
 tpg=/sys/kernel/config/target/iscsi/$iqn/tpgt_1

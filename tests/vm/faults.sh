@@ -12,7 +12,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 guest=$top/tools/vm/guest
 ctl() { "$build/iscsictl/iscsictl" "$@"; }
 writer() { python3 "$top/tests/vm/acked-writer.py" "$@"; }

@@ -7,7 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 warn_ko=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 run=$top/tools/vm/run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -13,6 +13,13 @@
   hostile.py eh MODE --results FILE
       SCSI error handling: a session to the target in swallow.MODE, a 5 s command timeout, a read
       the target never answers; the module's log lines for each step; I/O afterwards.
+  hostile.py fault KIND --results FILE
+      One case of KIND (logout-request, drop-connection, drop-all-connections, stop-reading,
+      stop-reading-pings) on a session of its own under verified reads and writes, recovered as
+      iscsid does (log in again with the same ISID, bind): FILE gets "CHECK 0|1 DETAIL" lines (the
+      conn-error reason, the target's view, the module's log lines, the time from the fault to the
+      failure by the kernel's clock, the same disk again, no I/O error, no wrong byte) and
+      "figure NAME SECONDS" lines.
 """
 
 import argparse
@@ -36,7 +43,9 @@ TARGET = os.path.join(TOP, "tools/hostile-target/hostile-target")
 BASE = "iqn.2026-11.org.example:hostile"
 PORT = 3260
 REASONS = {"proto": {errno.EPROTO}, "digest": {errno.EBADMSG}, "timeout": {errno.ETIMEDOUT},
-           "reset": {errno.ECONNRESET}, "survive": {errno.ECONNRESET}}
+           "reset": {errno.ECONNRESET}, "survive": {errno.ECONNRESET}, "drop": {errno.ECONNRESET},
+           "logout": {errno.ECONNABORTED, errno.ECONNRESET}}
+LOGOUT_WAIT = 5    # the target's Parameter3 (tools/hostile-target LOGOUT_WAIT)
 
 
 class Target:
@@ -257,9 +266,19 @@ def run_case(events, target, sess, kind, outcome, seed):
         return f"reason {errno.errorcode.get(reason, reason)}, wanted {outcome} ({rep})"
     if outcome == "survive" and (rep["end"] != "target-closed" or int(rep["served_after"]) < 8):
         return f"the connection did not survive: {rep}"
-    if outcome in ("proto", "digest", "timeout") and rep["end"] != "kernel-closed":
+    if outcome in ("proto", "digest", "timeout", "drop") and rep["end"] != "kernel-closed":
         return f"the kernel did not close the connection: {rep}"
+    if outcome == "logout" and not logged_out_in_time(rep):
+        return f"no Logout Request within {LOGOUT_WAIT} s: {rep}"
     return None
+
+
+def logged_out_in_time(rep):
+    """The target's report shows a Logout Request (reason: close the session) within Parameter3."""
+    try:
+        return float(rep.get("logout", "none")) <= LOGOUT_WAIT and rep.get("logout_reason") == "0"
+    except ValueError:
+        return False
 
 
 def wait_state(sess, states, timeout):
@@ -367,8 +386,12 @@ def main():
     p.add_argument("mode", choices=["abort", "lunreset", "hostreset"])
     p.add_argument("--results", required=True)
     p.add_argument("--log", default="/tmp/hostile-target.log")
+    p = sub.add_parser("fault")
+    p.add_argument("kind", choices=list(FAULTS))
+    p.add_argument("--results", required=True)
+    p.add_argument("--log", default="/tmp/hostile-target.log")
     args = ap.parse_args()
-    return cmd_cases(args) if args.command == "cases" else cmd_eh(args)
+    return {"cases": cmd_cases, "eh": cmd_eh, "fault": cmd_fault}[args.command](args)
 
 
 EH_STEPS = {  # mode -> the module's log lines that must appear, and those that must not
@@ -440,6 +463,136 @@ def cmd_eh(args):
     except nlclient.NetlinkError as e:
         print(f"logout: {e}")
     target.stop()
+    return 0
+
+
+
+# kind -> the module's log lines that must follow the fault (regular expressions), and whether the
+# failure must come within noop-interval + noop-timeout (+ slack) of the target's "stops reading"
+FAULTS = {
+    "logout-request": (["target requests logout", r"session \d+: logged out"], False),
+    "drop-connection": (["target drops the connection"], False),
+    "drop-all-connections": (["target drops the connection"], False),
+    "stop-reading": (["no answer to a ping|took none of our data"], True),
+    "stop-reading-pings": (["took none of our data"], True),
+}
+FAULT_NOOP = (1, 2)     # the session's noop-interval and noop-timeout
+FAULT_SLACK = 2         # the target's receive window filling, the work queue's latency
+
+
+def kernel_time(lines, pattern, after=None):
+    """The kernel timestamp (seconds) of the first log line matching pattern (at or after the time
+    after, when given), or None."""
+    import re
+    for line in lines:
+        m = re.match(r"^\[\s*(\d+\.\d+)\]\s*(.*)$", line)
+        if m and re.search(pattern, m.group(2)) and (after is None or float(m.group(1)) >= after):
+            return float(m.group(1))
+    return None
+
+
+def cmd_fault(args):
+    kind = args.kind
+    outcome = kinds()[kind]
+    fam = nlclient.Family()
+    events = Events()
+    target = Target(args.log)
+    sess = Session(fam, "8000000003%02x" % list(FAULTS).index(kind), False)
+    try:
+        return fault(args, kind, outcome, fam, events, target, sess)
+    finally:
+        # a failed run leaves no session and no target behind for the tests after it
+        if sess.sid is not None:
+            try:
+                fam.do("session-logout", {"session-id": sess.sid})
+            except nlclient.NetlinkError as e:
+                print(f"logout: {e}")
+        target.stop()
+
+
+def fault(args, kind, outcome, fam, events, target, sess):
+    import re
+    name = f"{BASE}.{kind}.1"
+    # the session starts on a well-behaved connection (the LUN scan must not meet the case), which
+    # the target hangs up at a read of LBA 2000; the case's connection is the next one
+    sess.connect(BASE, {"noop-interval": FAULT_NOOP[0], "noop-timeout": FAULT_NOOP[1]})
+    dev = disk(sess.host, 30)
+    threading.Thread(target=read_lba, args=(dev, 2000), daemon=True).start()
+    if events.wait(sess.sid, 30) is None:
+        raise SystemExit(f"session {sess.sid}: the target did not hang up")
+    errors = []   # (reason) of each conn-error, in order
+    rebinds = []
+
+    def daemon():  # what iscsid does after a connection failure: wait, log in again, bind
+        while True:
+            reason = events.wait(sess.sid, 3600)
+            errors.append(reason)
+            time.sleep(1)
+            try:
+                sess.connect(name)
+                rebinds.append("bound")
+            except (OSError, nlclient.NetlinkError, nlclient.LoginError) as e:
+                rebinds.append(f"failed: {e}")
+
+    threading.Thread(target=daemon, daemon=True).start()
+    mark = kmsg_mark()
+    sess.connect(name)
+    io = IO(dev, 4242)
+    deadline = time.monotonic() + 60
+    while not rebinds and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    before = io.ok
+    time.sleep(3)
+    flowing = io.ok > before
+    finished = io.finish(90)
+    rep = target.conn_report(f"{kind}.1", 30)
+    log = kmsg_since(mark)
+    out = open(args.results, "w")
+
+    def check(what, ok, detail=""):
+        out.write(f"{what.replace(' ', '_')} {int(bool(ok))} {detail}\n")
+
+    reason = errors[0] if errors else None
+    rname = errno.errorcode.get(reason, reason)
+    check("one connection error", len(errors) == 1, f"reasons {[errno.errorcode.get(r, r) for r in errors]}")
+    check(f"reason is {'/'.join(errno.errorcode[r] for r in REASONS[outcome])}",
+          reason in REASONS[outcome], f"got {rname}")
+    check("the target saw the case through", rep is not None and rep.get("injected") == "1", f"{rep}")
+    if outcome == "logout":
+        check(f"Logout Request (close the session) within Parameter3 = {LOGOUT_WAIT} s",
+              rep is not None and logged_out_in_time(rep), f"{rep}")
+    else:
+        check("the kernel closed the connection", rep is not None and rep.get("end") == "kernel-closed", f"{rep}")
+    for pattern in FAULTS[kind][0]:
+        check(f"logged: {pattern}", any(re.search(pattern, line) for line in log))
+    failed = kernel_time(log, r"connection \d+ failed")
+    resumed = None if failed is None else kernel_time(log, r"bound, I/O resumes", failed)
+    if FAULTS[kind][1]:
+        stopped = kernel_time(log, f"hostile-target: {kind}.1 stops reading")
+        bound = sum(FAULT_NOOP) + FAULT_SLACK
+        took = None if stopped is None or failed is None else failed - stopped
+        check(f"failed within noop-interval + noop-timeout + {FAULT_SLACK} s = {bound} s of the stop",
+              took is not None and 0 <= took <= bound, f"{took if took is None else round(took, 2)} s")
+        if took is not None:
+            out.write(f"figure stop-to-failure {took:.2f}\n")
+    if failed is not None and resumed is not None:
+        out.write(f"figure io-held {resumed - failed:.2f}\n")
+    if outcome == "logout" and rep is not None and logged_out_in_time(rep):
+        out.write(f"figure async-to-logout {float(rep['logout']):.2f}\n")
+    check("reconnected (session logged-in again)", rebinds[:1] == ["bound"] and sess.state() == "logged-in",
+          f"{rebinds} state {sess.state()}")
+    try:
+        host = fam.do("session-get", {"session-id": sess.sid})[0]["host-no"]
+        same = host == sess.host and nlclient.wait_disk(host, 1) == dev
+    except Exception as e:  # noqa: BLE001 - any failure to find it means it is not the same disk
+        same = f"{e}"
+    check("the same disk", same is True, f"{dev} {same}")
+    check("I/O flows afterwards and every request ended", flowing and finished, f"flowing={flowing} finished={finished}")
+    check("no I/O error", io.errors == 0, f"errors={io.errors} ok={io.ok}")
+    check("no wrong byte read", io.mismatches == 0, f"{io.mismatches} {io.first_mismatch or ''}")
+    out.close()
+    sys.stdout.write("\n".join(log) + "\n")
     return 0
 
 

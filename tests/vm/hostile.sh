@@ -10,7 +10,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 cases=${HOSTILE_CASES:-200}
 seed=${HOSTILE_SEED:-1}
 drv() { /usr/bin/python3 "$top/tests/vm/hostile.py" "$@"; }
@@ -53,14 +53,45 @@ for mode in ${HOSTILE_EH-abort lunreset hostreset}; do
 	done <"/tmp/eh-$mode.results"
 done
 
+# Faults a target may legally cause, each on a session of its own under verified I/O: its request
+# to log out (AsyncEvent 1), its dropping the connection or all of them (AsyncEvent 2, 3), and its
+# no longer reading the socket (silent, or still sending pings)
+for kind in ${HOSTILE_FAULTS-logout-request drop-connection drop-all-connections stop-reading stop-reading-pings}; do
+	drv fault "$kind" --results "/tmp/fault-$kind.results" --log "$logdir/hostile-target.log" \
+		>"/tmp/fault-$kind.out" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "/tmp/fault-$kind.results" ]; then
+		tap_point 1 "$kind: the driver ran" "$(tail -n 20 "/tmp/fault-$kind.out")"
+		: >>"/tmp/fault-$kind.results"
+	fi
+	while read -r what ok detail; do
+		case $what in
+		figure) tap_diag "figure: $kind $ok $detail s" ;;
+		*) tap_point "$([ "$ok" = 1 ] && echo 0 || echo 1)" "$kind: ${what//_/ } $detail" \
+			"$(grep -E 'iscsi_ini|hostile' "/tmp/fault-$kind.out" | tail -n 20)" ;;
+		esac
+	done <"/tmp/fault-$kind.results"
+done
+
 # Login garbage: iscsictl through iscsid gets one clean line and a non-zero status; the daemon lives on
 "$top/tools/hostile-target/hostile-target" --port 3260 >"$logdir/hostile-target-login.log" 2>&1 &
 target=$!
 for _ in $(seq 100); do grep -q '^listening' "$logdir/hostile-target-login.log" && break; sleep 0.1; done
+# A login cut short between SESSION_NEW and CONN_BIND (a daemon killed in between) leaves a kernel
+# session that never had a connection: the next daemon deletes it when it starts
+nl() { /usr/bin/python3 "$top/tests/vm/nlclient.py" "$@"; }
+check "a session without a connection, as a killed daemon's unfinished login leaves it" \
+	nl do session-new target-name=iqn.2026-11.org.example:hostile.unfinished \
+	initiator-name=iqn.2026-11.org.example:hostile-driver isid=80000000aa01 tsih=1
 "$build/iscsid/iscsid" --foreground >/tmp/iscsid.log 2>&1 &
 daemon=$!
+for _ in $(seq 100); do grep -q "left without a connection" /tmp/iscsid.log && break; sleep 0.1; done
+check_output "the starting daemon deletes it, and says so" "deleted session [0-9]+ \\(iqn.2026-11.org.example:hostile.unfinished\\)" \
+	cat /tmp/iscsid.log
+check_output "no such session in the kernel any more" '^$' \
+	sh -c "/usr/bin/python3 $top/tests/vm/nlclient.py dump session-get | grep hostile.unfinished; true"
 for _ in $(seq 50); do [ -S /run/iscsid/iscsid.sock ] && break; sleep 0.1; done
-ctl() { "$build/iscsictl/iscsictl" "$@"; }
+. "$top/tools/vm/guest/iscsictl.sh"
 base=iqn.2026-11.org.example:hostile
 garbage_login() { # SEED: fails with exactly one line of output, no crash, daemon alive
 	local out rc
@@ -78,6 +109,60 @@ done
 check "then a good login through the same daemon works" sh -c "'$build/iscsictl/iscsictl' add target $base 127.0.0.1 &&
 	'$build/iscsictl/iscsictl' login $base"
 check "and its logout" ctl logout "$base"
+
+# A target's logout request through iscsid, as a user with the disk in fstab sees it: the kernel
+# logs out, the daemon logs in again (session reinstatement), and the session, its disk name and
+# the data written before carry on.
+lr=$base.logout-request.7
+session_of() { # TARGET: "ID STATE" of its session in iscsictl's listing
+	ctl --json list sessions | python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    if s["target"] == sys.argv[1]:
+        print(s["session"], s["state"])' "$1"
+}
+ctl add target "$lr" 127.0.0.1 >/dev/null
+check "login to a target that will ask for a logout" ctl login "$lr"
+lr_session=$(session_of "$lr")
+lr_dev=$(device_of "$lr" 0)
+head -c 1048576 /dev/urandom >/tmp/logout-request.data
+check "a write to $lr_dev (then the target asks for a logout)" \
+	dd if=/tmp/logout-request.data of="$lr_dev" bs=64k oflag=direct conv=fsync status=none
+for _ in $(seq 300); do grep -q "$lr: connection restored" /tmp/iscsid.log && break; sleep 0.1; done
+check "the daemon logged the target's request and the new connection" sh -c \
+	"grep -q '$lr: the target asks for a logout' /tmp/iscsid.log && grep -q '$lr: connection restored' /tmp/iscsid.log"
+check_output "the target got a Logout Request within Parameter3 (5 s)" "logout=[0-9.]+ logout_reason=0" \
+	grep "^conn logout-request.7 injected=1" "$logdir/hostile-target-login.log"
+check_output "the same session, logged-in again ($lr_session)" "^${lr_session% *} logged-in$" session_of "$lr"
+check_output "the same disk ($lr_dev)" "^$lr_dev$" device_of "$lr" 0
+check "the data written before the logout reads back" \
+	sh -c "dd if='$lr_dev' bs=64k count=16 iflag=direct status=none | cmp - /tmp/logout-request.data"
+check "and its logout" ctl logout "$lr"
+
+# iscsid stopped (SIGTERM) while a login waits on a target that accepts and never answers: after a
+# restart, no session of that target in the kernel or in the listing
+slow=iqn.2026-11.org.example:silent
+/usr/bin/python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 3261)); s.listen(4); print("listening", flush=True)
+conns = [s.accept()[0] for _ in range(4)]
+time.sleep(600)' >/tmp/silent.log 2>&1 &
+silent=$!
+for _ in $(seq 100); do grep -q listening /tmp/silent.log && break; sleep 0.1; done
+ctl add target "$slow" 127.0.0.1:3261 >/dev/null
+ctl login "$slow" >/tmp/slow-login.out 2>&1 &
+slow_login=$!
+sleep 2
+check "iscsid stops on SIGTERM during that login" sh -c "kill -TERM $daemon && timeout 30 tail --pid=$daemon -f /dev/null"
+wait "$slow_login" 2>/dev/null
+"$build/iscsid/iscsid" --foreground >>/tmp/iscsid.log 2>&1 &
+daemon=$!
+for _ in $(seq 50); do ctl list sessions >/dev/null 2>&1 && break; sleep 0.1; done
+check_output "after the restart, no session of the silent target in the listing" '^$' session_of "$slow"
+check_output "nor in the kernel" '^$' \
+	sh -c "/usr/bin/python3 $top/tests/vm/nlclient.py dump session-get | grep $slow; true"
+kill "$silent"
 kill "$daemon" "$target"
 wait "$daemon" "$target" 2>/dev/null
 

@@ -7,7 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 
 # insmod resolves no dependencies: load what the module links against first
 check "load the module's dependencies" modprobe -a libcrc32c scsi_mod

@@ -17,7 +17,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 . "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
 nlc=$top/tests/vm/nlclient.py

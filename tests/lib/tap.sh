@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# TAP helpers for guest scripts run by tools/vm/run --tap (sourced with ". tools/vm/guest/tap.sh").
-# Each check prints one test point; the runner adds its own points and the plan. On failure the
-# command's output follows as "# " diagnostics. tap_end exits non-zero when any check failed.
+# TAP helpers for test scripts (sourced with ". tests/lib/tap.sh"): the VM guest scripts run by
+# tools/vm/run --tap, whose runner adds its own points and the plan, and the target suite's scripts,
+# which print their plan themselves ("1..$tap_count" after the last check). Each check prints one test
+# point; on failure the command's output follows as "# " diagnostics. tap_end exits non-zero when any
+# check failed.
 
 tap_count=0
 tap_failures=0
