@@ -13,7 +13,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$1
-. "$top/tools/vm/guest/tap.sh"
+. "$top/tests/lib/tap.sh"
 . "$top/tools/vm/guest/iscsictl.sh"
 guest=$top/tools/vm/guest
 t2=iqn.2003-01.org.linux-iscsi.vm:mcs2
