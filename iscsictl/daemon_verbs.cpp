@@ -510,6 +510,13 @@ status show_session(const daemon_context& ctx, std::string_view iqn_or_id) {
                 p.rows.push_back(std::move(r));
             }
             parts.push_back(std::move(p));
+        } else if (key == "connections" && value.is_array()) {
+            part p{.name = "connections",
+                   .table = true,
+                   .columns = {"cid", "exp-stat-sn", "cmds", "read-bytes", "write-bytes"}};
+            for (const auto& c : value)
+                p.rows.push_back(record_of(c));
+            parts.push_back(std::move(p));
         } else if (value.is_object()) {
             parts.push_back({.name = key, .fields = record_of(value)});
         } else {

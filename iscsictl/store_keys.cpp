@@ -105,6 +105,10 @@ constexpr auto keys = std::to_array<key_def>({
     {.section = target, .name = "max-outstanding-r2t", .type = integer, .min = 1, .max = 16,
      .default_value = "8", .scope = session,
      .description = "MaxOutstandingR2T we offer per command (the kernel module keeps at most 16)"},
+    {.section = target, .name = "max-connections", .type = integer, .min = 1, .max = 16,
+     .default_text = "the number of online CPUs, at most 16", .scope = session,
+     .description = "MaxConnections we offer: connections per session (MC/S), one per CPU queue; "
+                    "the target's answer bounds it (LIO: TPG parameter MaxConnections, default 1)"},
     {.section = target, .name = "default-time2wait", .type = integer, .min = 0, .max = 3600,
      .default_value = "2", .unit = "seconds", .scope = session,
      .description = "DefaultTime2Wait we offer: pause before reconnecting"},

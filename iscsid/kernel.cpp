@@ -28,7 +28,7 @@ const nla_policy* family_policy() {
               ISCSI_INI_A_MAX_CMD_SN, ISCSI_INI_A_REASON})
             p[a].type = NLA_U32;
         for (int a : {ISCSI_INI_A_TSIH, ISCSI_INI_A_TPGT, ISCSI_INI_A_MAX_OUTSTANDING_R2T,
-                      ISCSI_INI_A_CMDS_MAX, ISCSI_INI_A_CID})
+                      ISCSI_INI_A_CMDS_MAX, ISCSI_INI_A_CID, ISCSI_INI_A_MAX_CONNECTIONS})
             p[a].type = NLA_U16;
         for (int a :
              {ISCSI_INI_A_INITIAL_R2T, ISCSI_INI_A_IMMEDIATE_DATA, ISCSI_INI_A_HEADER_DIGEST,
@@ -40,6 +40,7 @@ const nla_policy* family_policy() {
             p[a].type = NLA_STRING;
         p[ISCSI_INI_A_LUN].type = NLA_U64;
         p[ISCSI_INI_A_STATS].type = NLA_NESTED;
+        p[ISCSI_INI_A_CONN].type = NLA_NESTED;
         return p;
     }();
     return policy.data();
@@ -65,8 +66,8 @@ std::string get_string(const nlattr* a) {
     return std::string(s, strnlen(s, static_cast<std::size_t>(nla_len(a))));
 }
 
-template <class T>
-void take(const attrs& tb, int type, T& out) {
+template <class Table, class T>
+void take(const Table& tb, int type, T& out) {
     if (!tb[type])
         return;
     if constexpr (std::is_same_v<T, bool>)
@@ -75,8 +76,10 @@ void take(const attrs& tb, int type, T& out) {
         out = nla_get_u8(tb[type]);
     else if constexpr (sizeof(T) == 2)
         out = nla_get_u16(tb[type]);
-    else
+    else if constexpr (sizeof(T) == 4)
         out = nla_get_u32(tb[type]);
+    else
+        out = nla_get_u64(tb[type]);
 }
 
 constexpr std::array<std::pair<int, const char*>, 9> stat_names{{
@@ -118,6 +121,9 @@ bool put_params(nl_msg* msg, const kernel_session_params& p) {
     err |= nla_put_u32(msg, ISCSI_INI_A_REPLACEMENT_TIMEOUT, p.replacement_timeout);
     err |= nla_put_u32(msg, ISCSI_INI_A_NOOP_INTERVAL, p.noop_interval);
     err |= nla_put_u32(msg, ISCSI_INI_A_NOOP_TIMEOUT, p.noop_timeout);
+    // Left out for one connection, so a module without MC/S still takes the session.
+    if (p.max_connections > 1)
+        err |= nla_put_u16(msg, ISCSI_INI_A_MAX_CONNECTIONS, p.max_connections);
     return err == 0;
 }
 
@@ -198,6 +204,7 @@ std::optional<kernel_session_info> decode_session_info(const netlink_message& m)
     take(tb, ISCSI_INI_A_REPLACEMENT_TIMEOUT, p.replacement_timeout);
     take(tb, ISCSI_INI_A_NOOP_INTERVAL, p.noop_interval);
     take(tb, ISCSI_INI_A_NOOP_TIMEOUT, p.noop_timeout);
+    take(tb, ISCSI_INI_A_MAX_CONNECTIONS, p.max_connections);
     take(tb, ISCSI_INI_A_CID, s.cid);
     take(tb, ISCSI_INI_A_EXP_STAT_SN, s.exp_stat_sn);
     take(tb, ISCSI_INI_A_CMD_SN, s.cmd_sn);
@@ -213,6 +220,31 @@ std::optional<kernel_session_info> decode_session_info(const netlink_message& m)
         for (auto [type, name] : stat_names)
             if (st[type])
                 s.stats[name] = nla_get_u64(st[type]);
+    }
+    // One nest per bound connection: the attribute repeats, so walk them all.
+    const auto* h = header_of(m);
+    auto* gh = static_cast<genlmsghdr*>(nlmsg_data(const_cast<nlmsghdr*>(h))); // NOLINT: libnl is not const
+    nlattr* a = nullptr;
+    int rem = 0;
+    nla_for_each_attr(a, genlmsg_attrdata(gh, 0), genlmsg_attrlen(gh, 0), rem) {
+        if (nla_type(a) != ISCSI_INI_A_CONN)
+            continue;
+        std::array<nlattr*, ISCSI_INI_A_CONN_MAX + 1> ct{};
+        std::array<nla_policy, ISCSI_INI_A_CONN_MAX + 1> policy{};
+        policy[ISCSI_INI_A_CONN_CID].type = NLA_U16;
+        policy[ISCSI_INI_A_CONN_EXP_STAT_SN].type = NLA_U32;
+        for (int t : {ISCSI_INI_A_CONN_CMDS, ISCSI_INI_A_CONN_READ_BYTES, ISCSI_INI_A_CONN_WRITE_BYTES})
+            policy[t].type = NLA_U64;
+        if (nla_parse_nested(ct.data(), ISCSI_INI_A_CONN_MAX, a, policy.data()) != 0 ||
+            !ct[ISCSI_INI_A_CONN_CID])
+            return std::nullopt;
+        kernel_conn_info c;
+        c.cid = nla_get_u16(ct[ISCSI_INI_A_CONN_CID]);
+        take(ct, ISCSI_INI_A_CONN_EXP_STAT_SN, c.exp_stat_sn);
+        take(ct, ISCSI_INI_A_CONN_CMDS, c.cmds);
+        take(ct, ISCSI_INI_A_CONN_READ_BYTES, c.read_bytes);
+        take(ct, ISCSI_INI_A_CONN_WRITE_BYTES, c.write_bytes);
+        s.connections.push_back(c);
     }
     return s;
 }

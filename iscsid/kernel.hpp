@@ -47,6 +47,7 @@ struct kernel_session_params {
     std::uint32_t replacement_timeout = 120; // seconds
     std::uint32_t noop_interval = 5;         // seconds, 0 disables pings
     std::uint32_t noop_timeout = 5;          // seconds
+    std::uint16_t max_connections = 1;       // connections the session may have (CID 0 to this - 1)
 };
 
 // What conn-bind carries: the logged-in socket and where the sequence numbers stand.
@@ -71,6 +72,15 @@ struct kernel_session_settings {
     std::optional<std::uint32_t> noop_timeout;
 };
 
+// One bound connection of a session, as session-get reports it.
+struct kernel_conn_info {
+    std::uint16_t cid = 0;
+    std::uint32_t exp_stat_sn = 0;
+    std::uint64_t cmds = 0;
+    std::uint64_t read_bytes = 0;
+    std::uint64_t write_bytes = 0;
+};
+
 // One session as session-get reports it.
 struct kernel_session_info {
     std::uint32_t session_id = 0;
@@ -83,6 +93,7 @@ struct kernel_session_info {
     std::uint32_t exp_cmd_sn = 0;
     std::uint32_t max_cmd_sn = 0;
     std::map<std::string, std::uint64_t> stats; // counter name -> value
+    std::vector<kernel_conn_info> connections;  // bound ones, by CID
 };
 
 struct kernel_event {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 #include <sys/stat.h>
+#include <uapi/iscsi_ini.h>
 #include <unistd.h>
 #include <utility>
 
@@ -26,7 +27,8 @@ using control::response;
 
 struct session_manager::attempt {
     std::optional<iscsi::net::logged_in_connection> connection;
-    iscsi::login_failure failure; // of the last portal tried, when no connection
+    std::vector<iscsi::net::logged_in_connection> added; // CIDs 1 and up, same session
+    iscsi::login_failure failure;                        // of the last portal tried, when no connection
 };
 
 namespace {
@@ -127,6 +129,18 @@ asio::awaitable<netlink_error> bind(kernel& k, std::uint32_t session_id,
     co_return err;
 }
 
+// Every bound connection with its counters, for `session`.
+json connections_json(const kernel_session_info& k) {
+    json out = json::array();
+    for (const auto& c : k.connections)
+        out.push_back({{"cid", c.cid},
+                       {"exp-stat-sn", c.exp_stat_sn},
+                       {"cmds", c.cmds},
+                       {"read-bytes", c.read_bytes},
+                       {"write-bytes", c.write_bytes}});
+    return out;
+}
+
 json session_json(const kernel_session_info& k, const std::string& portal_hint) {
     return json{
         {"session", k.session_id},
@@ -138,6 +152,7 @@ json session_json(const kernel_session_info& k, const std::string& portal_hint) 
         {"tsih", k.params.tsih},
         {"header-digest", k.params.header_digest ? "crc32c" : "none"},
         {"data-digest", k.params.data_digest ? "crc32c" : "none"},
+        {"connections", k.connections.size()},
         {"stats", k.stats},
     };
 }
@@ -250,6 +265,48 @@ asio::awaitable<session_manager::attempt> session_manager::connect_and_login(con
     co_return result;
 }
 
+asio::awaitable<void> session_manager::add_connections(const target_config& config,
+                                                       const iscsi::isid_bytes& isid, attempt& tried,
+                                                       std::uint32_t count) {
+    const auto& leading = *tried.connection;
+    iscsi::net::engine_options options;
+    options.connect_timeout = config.login_timeout;
+    options.io_timeout = config.login_timeout;
+    tried.added.clear();
+    for (std::uint32_t cid = 1; cid < count; ++cid) {
+        auto added = iscsi::added_connection_config(config.login_config(isid), leading.login,
+                                                    static_cast<std::uint16_t>(cid));
+        if (!added) {
+            log::warning("{}: connection {}: {}", config.target_name, cid, added.error().message());
+            break;
+        }
+        auto conn = co_await iscsi::net::login(leading.address, *added, options);
+        if (!conn) {
+            log::warning("{}: connection {} of the session not added: {}", config.target_name, cid,
+                         conn.failure().message);
+            continue;
+        }
+        if (auto why = iscsi::connection_mismatch(leading.login.parameters.connection,
+                                                  conn->login.parameters.connection)) {
+            // The kernel keeps one set of connection parameters per session.
+            log::warning("{}: connection {} left out: {}", config.target_name, cid, *why);
+            continue;
+        }
+        tried.added.push_back(std::move(*conn));
+    }
+}
+
+asio::awaitable<netlink_error> session_manager::bind_all(std::uint32_t session_id, attempt& tried) {
+    if (auto err = co_await bind(kernel_, session_id, *tried.connection))
+        co_return err;
+    for (auto& conn : tried.added) {
+        if (auto err = co_await bind(kernel_, session_id, conn))
+            log::warning("kernel refused connection {} of session {}: {}", conn.login.cid, session_id,
+                         err.describe());
+    }
+    co_return netlink_error{};
+}
+
 asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t host_no) {
     // The kernel scans after the first bind. Wait until every LUN has its disk and the set has been
     // the same for a moment (a scan adds LUNs one by one), or the limit passes.
@@ -319,14 +376,23 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
         co_return response::error(classify(tried.failure),
                                   config->target_name + ": " + tried.failure.message);
     auto& conn = *tried.connection;
+    // MC/S: the target's MaxConnections bounds what we offered, and so do the CPUs: blk-mq makes
+    // at most one hardware queue per CPU, and a connection without one would carry nothing. The
+    // other connections log in before the kernel has the leading one, so the CmdSN their logins
+    // carry is still current.
+    static_assert(ISCSI_INI_MAX_CONNS == 16, "default_max_connections() caps at the kernel's limit");
+    const auto connections = static_cast<std::uint16_t>(iscsi::connections_to_open(
+        conn.login, config->preferences.max_connections, default_max_connections()));
+    co_await add_connections(*config, *isid, tried, connections);
 
     std::uint32_t id = 0;
     std::uint32_t host = 0;
-    const auto params = kernel_params(*config, conn);
+    auto params = kernel_params(*config, conn);
+    params.max_connections = connections;
     if (auto err = co_await kernel_.session_new(params, id, host))
         co_return response::error(failure::kernel, "kernel refused the session: " + err.describe());
     unbound_session unbound(kernel_, id);
-    if (auto err = co_await bind(kernel_, id, conn))
+    if (auto err = co_await bind_all(id, tried))
         co_return response::error(failure::kernel, "kernel refused the connection: " + err.describe());
     unbound.release();
     auto s = std::make_shared<session>();
@@ -335,18 +401,20 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     s->isid = *isid;
     s->tsih = conn.login.tsih;
     s->portal = conn.address.to_string();
+    s->max_connections = connections;
     s->default_time2wait = conn.login.parameters.session.default_time2wait;
     s->default_time2retain = conn.login.parameters.session.default_time2retain;
     s->target_alias = conn.login.parameters.session.target_alias;
     s->config = std::move(*config);
     sessions_[id] = s;
     persist(*s);
-    log::notice("{}: logged in through {}, session {}, SCSI host {}", s->config.target_name, s->portal, id,
-                host);
+    log::notice("{}: logged in through {}, session {}, SCSI host {}, {} connection(s)", s->config.target_name,
+                s->portal, id, host, 1 + tried.added.size());
 
     json luns = co_await wait_for_luns(host);
     co_return response::success({{"session", id},
                                  {"host", host},
+                                 {"connections", 1 + tried.added.size()},
                                  {"target", s->config.target_name},
                                  {"portal", s->portal},
                                  {"luns", std::move(luns)}});
@@ -524,6 +592,8 @@ asio::awaitable<response> session_manager::show_session(const control::request& 
                      {"noop-interval", p.noop_interval},
                      {"noop-timeout", p.noop_timeout},
                      {"queue-depth", p.cmds_max}};
+    j["max-connections"] = p.max_connections;
+    j["connections"] = connections_json(*k);
     j["connection"] = {{"cid", k->cid},
                        {"exp-stat-sn", k->exp_stat_sn},
                        {"cmd-sn", k->cmd_sn},
@@ -574,6 +644,8 @@ void session_manager::on_kernel_event(const kernel_event& e) {
         }
         log::warning("{}: connection lost (session {}: {})", it->second->config.target_name, e.session_id,
                      std::error_code(static_cast<int>(e.reason), std::system_category()).message());
+        if (it->second->recovering)
+            it->second->failed_again = true; // the recovery in progress binds again
         if (!it->second->recovering && !it->second->logging_out) {
             it->second->recovering = true;
             recoveries_.spawn(recover(it->second), "recovery of session " + std::to_string(e.session_id));
@@ -626,17 +698,26 @@ asio::awaitable<void> session_manager::recover(std::shared_ptr<session> s) {
             break;
         if (tried.connection) {
             auto& conn = *tried.connection;
-            if (auto err = co_await bind(kernel_, s->id, conn)) {
+            const auto connections = iscsi::connections_to_open(
+                conn.login, s->config.preferences.max_connections, s->max_connections);
+            co_await add_connections(s->config, s->isid, tried, connections);
+            if (s->logging_out)
+                break;
+            s->failed_again = false;
+            if (auto err = co_await bind_all(s->id, tried)) {
                 log::err("{}: kernel refused the new connection: {}", s->config.target_name, err.describe());
                 if (err.code == std::errc::no_such_file_or_directory) // the session is gone
                     break;
+            } else if (s->failed_again) {
+                log::warning("{}: a connection failed again while the session was restored",
+                             s->config.target_name);
             } else {
                 s->tsih = conn.login.tsih;
                 s->portal = conn.address.to_string();
                 ++s->recoveries;
                 persist(*s);
-                log::notice("{}: connection restored through {} (attempt {})", s->config.target_name,
-                            s->portal, attempt_no);
+                log::notice("{}: connection restored through {} (attempt {}, {} connection(s))",
+                            s->config.target_name, s->portal, attempt_no, 1 + tried.added.size());
                 break;
             }
         }
@@ -683,6 +764,7 @@ asio::awaitable<void> session_manager::take_over() {
         s->isid = k.params.isid;
         s->tsih = k.params.tsih;
         s->portal = k.params.portal;
+        s->max_connections = std::max<std::uint16_t>(1, k.params.max_connections);
         s->config = std::move(*config);
         if (auto n = saved.find("negotiated"); n != saved.end() && n->is_object()) {
             auto time2 = [&n](const char* key) {

@@ -62,7 +62,10 @@ private:
         iscsi::isid_bytes isid{};
         std::uint16_t tsih = 0;
         std::string portal;
+        std::uint16_t max_connections = 1; // the kernel session's: no recovery opens more
         bool recovering = false;
+        // A connection failed while a recovery was binding: that recovery starts over.
+        bool failed_again = false;
         bool logging_out = false;
         std::uint64_t recoveries = 0;
         // What the login negotiated that the kernel does not keep (for `session`).
@@ -83,6 +86,13 @@ private:
     struct attempt;
     boost::asio::awaitable<attempt> connect_and_login(const target_config& config,
                                                       const iscsi::isid_bytes& isid);
+    // MC/S: logs in connections 1 to count - 1 of the session `tried` established, where its
+    // leading connection did; those that fail are left out (the kernel sends their share on the
+    // leading connection). Binds nothing.
+    boost::asio::awaitable<void> add_connections(const target_config& config, const iscsi::isid_bytes& isid,
+                                                 attempt& tried, std::uint32_t count);
+    // Binds the leading connection (CID 0), then the added ones; the error of the leading bind.
+    boost::asio::awaitable<netlink_error> bind_all(std::uint32_t session_id, attempt& tried);
     boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t host_no);
     std::shared_ptr<session> find(const std::string& target) const;
     // The session a request names with "target" or "session"; nullptr with `error` set otherwise.

@@ -3,8 +3,10 @@
 
 #include "iscsi/names.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/error.hpp>
+#include <unistd.h>
 #include <utility>
 
 namespace iscsid {
@@ -203,6 +205,11 @@ void fill_login(const Config& t, const iscsi::isid_bytes& isid, iscsi::login_con
 
 } // namespace
 
+std::uint32_t default_max_connections() {
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return static_cast<std::uint32_t>(std::clamp<long>(cpus, 1, 16));
+}
+
 json to_json(const target_config& t) {
     json portals = json::array();
     for (const auto& p : t.portals)
@@ -220,6 +227,7 @@ json to_json(const target_config& t) {
         {"max-burst-length", p.max_burst_length},
         {"max-recv-data-segment-length", p.max_recv_data_segment_length},
         {"max-outstanding-r2t", p.max_outstanding_r2t},
+        {"max-connections", p.max_connections},
         {"default-time2wait", p.default_time2wait},
         {"default-time2retain", p.default_time2retain},
         {"login-timeout", t.login_timeout.count()},
@@ -287,6 +295,7 @@ std::optional<target_config> parse_target_config(const json& j, std::string& why
         return std::nullopt;
     }
     auto& p = t.preferences;
+    p.max_connections = default_max_connections();
     bool ok = read_identity(r, t) && r.choices("header-digest", p.header_digest, digest_names) &&
               r.choices("data-digest", p.data_digest, digest_names) &&
               r.boolean("initial-r2t", p.initial_r2t) && r.boolean("immediate-data", p.immediate_data) &&
@@ -295,6 +304,8 @@ std::optional<target_config> parse_target_config(const json& j, std::string& why
               r.number("max-recv-data-segment-length", p.max_recv_data_segment_length, 512, 16777215) &&
               // The kernel keeps at most this many R2Ts per command (ISCSI_INI_MAX_R2T).
               r.number("max-outstanding-r2t", p.max_outstanding_r2t, 1, 16) &&
+              // The kernel takes at most ISCSI_INI_MAX_CONNS connections per session.
+              r.number("max-connections", p.max_connections, 1, 16) &&
               r.number("default-time2wait", p.default_time2wait, 0, 3600) &&
               r.number("default-time2retain", p.default_time2retain, 0, 3600) &&
               r.seconds("logout-timeout", t.logout_timeout, 1, 3600) &&

@@ -50,6 +50,10 @@ struct target_config {
     [[nodiscard]] iscsi::login_config login_config(const iscsi::isid_bytes& isid) const;
 };
 
+// MaxConnections we offer when the target record does not say: one connection per online CPU (each
+// connection is one blk-mq hardware queue), at most the kernel's 16. A target without MC/S answers 1.
+std::uint32_t default_max_connections();
+
 // A `discover` request: one discovery portal, the initiator's identity and the discovery credentials
 // (fields named and checked as in a login's target).
 struct discovery_config {

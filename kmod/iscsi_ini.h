@@ -3,11 +3,14 @@
  * iscsi_ini: an iSCSI initiator datapath for Linux.
  * Declarations shared by the module's files.
  *
- * One session is one Scsi_Host (the session lives in its hostdata) with one connection. Socket I/O
- * of a connection runs under its io_mutex: in io_work, or inline in queuecommand when the
- * connection is idle (the host's queues are BLK_MQ_F_BLOCKING). The R2T handler, the NOP timer and
- * the error handler only push tasks onto a list and schedule io_work. Connection failures run in
- * err_work under the session mutex.
+ * One session is one Scsi_Host (the session lives in its hostdata) with up to max_conns
+ * connections (MC/S), slot k holding CID k; the host has one blk-mq hardware queue per slot and
+ * a command goes out, and stays for all its PDUs, on the connection of its hardware queue (the
+ * leading connection, CID 0, when that one is not bound). Socket I/O of a connection runs under
+ * its io_mutex: in io_work, or inline in queuecommand when the connection is idle (the host's
+ * queues are BLK_MQ_F_BLOCKING). The R2T handler, the NOP timer and the error handler only push
+ * tasks onto a list and schedule io_work. Connection failures run in err_work under the session
+ * mutex and, at ErrorRecoveryLevel 0, take every connection of the session down.
  */
 #ifndef _ISCSI_INI_H
 #define _ISCSI_INI_H
@@ -37,6 +40,8 @@
 /* How long a TMF, a Logout or the drain before a Logout may take. */
 #define ISCSI_INI_TMF_TIMEOUT (10 * HZ)
 #define ISCSI_INI_LOGOUT_TIMEOUT (15 * HZ)
+/* How long a failed MC/S session waits for the Logout that closes it on a surviving connection. */
+#define ISCSI_INI_MCS_CLOSE_TIMEOUT (5 * HZ)
 
 /*
  * Data segments of target PDUs other than Data-In (sense data, ping data, rejected headers,
@@ -92,10 +97,14 @@ enum iscsi_ini_cmd_tx_state {
 	ISCSI_INI_CMD_TX_WAIT_R2T,	/* nothing until an R2T arrives */
 };
 
+struct iscsi_ini_conn;
+
 /* Per-command state, the SCSI command's private data. */
 struct iscsi_ini_cmd {
 	struct iscsi_ini_task	task;
 	struct scsi_cmnd	*sc;
+	/* connection allegiance: every PDU of the command goes and comes on this one */
+	struct iscsi_ini_conn	*conn;
 	u32			itt;
 	u32			cmd_sn;
 	u32			exp_len;	/* ExpectedDataTransferLength */
@@ -202,6 +211,13 @@ enum iscsi_ini_conn_state {
 
 struct iscsi_ini_session;
 
+/* Counters of one connection since it was bound. */
+struct iscsi_ini_conn_stats {
+	atomic64_t cmds;
+	atomic64_t read_bytes;
+	atomic64_t write_bytes;
+};
+
 struct iscsi_ini_conn {
 	struct iscsi_ini_session *sess;
 	enum iscsi_ini_conn_state state;	/* changed with cmpxchg: the socket callbacks race */
@@ -243,7 +259,8 @@ struct iscsi_ini_conn {
 
 	struct iscsi_ini_ctl	ctl[ISCSI_INI_CTL_COUNT];
 	u8			*nop_data;	/* ping data we echo */
-	wait_queue_head_t	wait;		/* TMF, Logout and abort waiters */
+	wait_queue_head_t	wait;		/* TMF and Logout waiters */
+	struct iscsi_ini_conn_stats stats;
 };
 
 struct iscsi_ini_params {
@@ -253,6 +270,7 @@ struct iscsi_ini_params {
 	u32	max_burst;
 	u16	max_r2t;
 	u16	cmds_max;
+	u16	max_conns;
 	bool	initial_r2t;
 	bool	immediate_data;
 	bool	header_digest;
@@ -316,7 +334,9 @@ struct iscsi_ini_session {
 
 	struct iscsi_ini_cmd	**itt_map;	/* tag -> command in flight */
 	u16			*itt_gen;
-	struct iscsi_ini_conn	conn;
+	wait_queue_head_t	cmd_wait;	/* commands leaving the map (TMF, logout drains) */
+	/* slot k is CID k; all allocated at creation, bound or not */
+	struct iscsi_ini_conn	*conns[ISCSI_INI_MAX_CONNS];
 	struct iscsi_ini_stats	stats;
 };
 
@@ -372,7 +392,8 @@ const char *iscsi_ini_state_name(enum iscsi_ini_session_state state);
 void iscsi_ini_session_request_logout(struct iscsi_ini_session *sess);
 
 /* iscsi_ini_conn.c */
-void iscsi_ini_conn_init(struct iscsi_ini_conn *conn, struct iscsi_ini_session *sess);
+struct iscsi_ini_conn *iscsi_ini_conn_alloc(struct iscsi_ini_session *sess, u16 cid);
+void iscsi_ini_conn_free(struct iscsi_ini_conn *conn);
 int iscsi_ini_conn_start(struct iscsi_ini_conn *conn, struct socket *sock, u16 cid, u32 exp_stat_sn,
 			 u32 cmd_sn);
 void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn);
@@ -392,6 +413,7 @@ void iscsi_ini_cmd_send_dropped(struct iscsi_ini_conn *conn, struct iscsi_ini_cm
 void iscsi_ini_cmd_retire(struct iscsi_ini_conn *conn, struct iscsi_ini_cmd *cmd, bool done);
 int iscsi_ini_rx_hdr(struct iscsi_ini_conn *conn);
 int iscsi_ini_rx_pdu(struct iscsi_ini_conn *conn);
+void iscsi_ini_reset_cmds(struct iscsi_ini_conn *conn, bool one_lun, u64 lun);
 void iscsi_ini_prep_tmf(struct iscsi_ini_conn *conn, struct iscsi_ini_ctl *ctl, u8 function, u64 lun,
 			struct iscsi_ini_cmd *cmd);
 void iscsi_ini_prep_logout(struct iscsi_ini_conn *conn, struct iscsi_ini_ctl *ctl);

@@ -18,6 +18,7 @@
 #include <linux/net.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -180,6 +181,7 @@ void iscsi_ini_conn_error(struct iscsi_ini_conn *conn, int err)
 	pr_warn("session %u: connection %u failed: %d\n", conn->sess->id, conn->cid, err);
 	queue_work(iscsi_ini_recovery_wq, &conn->err_work);
 	wake_up_all(&conn->wait);
+	wake_up_all(&conn->sess->cmd_wait);
 }
 
 /* Sending */
@@ -777,11 +779,22 @@ int iscsi_ini_conn_ctl_send(struct iscsi_ini_conn *conn, struct iscsi_ini_ctl *c
 	return iscsi_ini_conn_live(conn) ? -ETIMEDOUT : -ENOTCONN;
 }
 
-void iscsi_ini_conn_init(struct iscsi_ini_conn *conn, struct iscsi_ini_session *sess)
+struct iscsi_ini_conn *iscsi_ini_conn_alloc(struct iscsi_ini_session *sess, u16 cid)
 {
+	struct iscsi_ini_conn *conn;
 	int i;
 
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		return NULL;
+	conn->rx.buf = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
+	conn->nop_data = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
+	if (!conn->rx.buf || !conn->nop_data) {
+		iscsi_ini_conn_free(conn);
+		return NULL;
+	}
 	conn->sess = sess;
+	conn->cid = cid;
 	conn->state = ISCSI_INI_CONN_UNBOUND;
 	mutex_init(&conn->io_mutex);
 	INIT_WORK(&conn->io_work, iscsi_ini_io_work);
@@ -793,6 +806,16 @@ void iscsi_ini_conn_init(struct iscsi_ini_conn *conn, struct iscsi_ini_session *
 		conn->ctl[i].kind = i;
 		conn->ctl[i].task.kind = ISCSI_INI_TASK_CTL;
 	}
+	return conn;
+}
+
+void iscsi_ini_conn_free(struct iscsi_ini_conn *conn)
+{
+	if (!conn)
+		return;
+	kfree(conn->nop_data);
+	kfree(conn->rx.buf);
+	kfree(conn);
 }
 
 /* Takes over a logged-in socket; the caller holds a file reference that the connection keeps. */
@@ -825,6 +848,9 @@ int iscsi_ini_conn_start(struct iscsi_ini_conn *conn, struct socket *sock, u16 c
 	conn->ping_outstanding = false;
 	conn->last_rx = jiffies;
 	conn->tx_stuck = false;
+	atomic64_set(&conn->stats.cmds, 0);
+	atomic64_set(&conn->stats.read_bytes, 0);
+	atomic64_set(&conn->stats.write_bytes, 0);
 
 	/* the datapath must not recurse into block I/O while it allocates */
 	sk->sk_allocation = GFP_NOIO;
@@ -894,7 +920,8 @@ void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn)
 	for (tag = 0; tag < sess->p.cmds_max; tag++) {
 		struct iscsi_ini_cmd *cmd = sess->itt_map[tag];
 
-		if (!cmd)
+		/* the other connections' commands are theirs to give back */
+		if (!cmd || cmd->conn != conn)
 			continue;
 		cmd->send_queued = false;
 		cmd->rsp_done = true;
@@ -904,6 +931,7 @@ void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn)
 	for (i = 0; i < ISCSI_INI_CTL_COUNT; i++)
 		conn->ctl[i].queued = false;
 	wake_up_all(&conn->wait);
+	wake_up_all(&sess->cmd_wait);
 
 	sockfd_put(sock);
 	conn->sock = NULL;

@@ -91,6 +91,8 @@ static int iscsi_ini_parse_params(struct genl_info *info, struct iscsi_ini_param
 	p->data_seq_in_order = iscsi_ini_attr_u8(info, ISCSI_INI_A_DATA_SEQUENCE_IN_ORDER, 1);
 	p->erl = iscsi_ini_attr_u8(info, ISCSI_INI_A_ERL, 0);
 	p->cmds_max = iscsi_ini_attr_u16(info, ISCSI_INI_A_CMDS_MAX, ISCSI_INI_DEF_CMDS_MAX);
+	/* the policy keeps it within 1..ISCSI_INI_MAX_CONNS */
+	p->max_conns = iscsi_ini_attr_u16(info, ISCSI_INI_A_MAX_CONNECTIONS, 1);
 	p->replacement_timeout = iscsi_ini_attr_u32(info, ISCSI_INI_A_REPLACEMENT_TIMEOUT,
 						    ISCSI_INI_DEF_REPLACEMENT_TIMEOUT);
 	p->noop_interval = iscsi_ini_attr_u32(info, ISCSI_INI_A_NOOP_INTERVAL, ISCSI_INI_DEF_NOOP_INTERVAL);
@@ -302,6 +304,36 @@ static int iscsi_ini_nl_put_stats(struct sk_buff *skb, struct iscsi_ini_stats *s
 	return 0;
 }
 
+/* One nest per connection that is bound (or failed and not yet torn down). */
+static int iscsi_ini_nl_put_conns(struct sk_buff *skb, struct iscsi_ini_session *sess)
+{
+	int i;
+
+	for (i = 0; i < sess->p.max_conns; i++) {
+		struct iscsi_ini_conn *conn = sess->conns[i];
+		struct nlattr *nest;
+
+		if (READ_ONCE(conn->state) == ISCSI_INI_CONN_UNBOUND)
+			continue;
+		nest = nla_nest_start(skb, ISCSI_INI_A_CONN);
+		if (!nest)
+			return -EMSGSIZE;
+		if (nla_put_u16(skb, ISCSI_INI_A_CONN_CID, conn->cid) ||
+		    nla_put_u32(skb, ISCSI_INI_A_CONN_EXP_STAT_SN, READ_ONCE(conn->exp_stat_sn)) ||
+		    nla_put_u64_64bit(skb, ISCSI_INI_A_CONN_CMDS, atomic64_read(&conn->stats.cmds),
+				      ISCSI_INI_A_CONN_PAD) ||
+		    nla_put_u64_64bit(skb, ISCSI_INI_A_CONN_READ_BYTES, atomic64_read(&conn->stats.read_bytes),
+				      ISCSI_INI_A_CONN_PAD) ||
+		    nla_put_u64_64bit(skb, ISCSI_INI_A_CONN_WRITE_BYTES, atomic64_read(&conn->stats.write_bytes),
+				      ISCSI_INI_A_CONN_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
 static int iscsi_ini_nl_fill_session(struct sk_buff *skb, struct iscsi_ini_session *sess, u32 portid,
 				     u32 seq, int flags)
 {
@@ -342,12 +374,14 @@ static int iscsi_ini_nl_fill_session(struct sk_buff *skb, struct iscsi_ini_sessi
 	    nla_put_u32(skb, ISCSI_INI_A_REPLACEMENT_TIMEOUT, READ_ONCE(p->replacement_timeout)) ||
 	    nla_put_u32(skb, ISCSI_INI_A_NOOP_INTERVAL, READ_ONCE(p->noop_interval)) ||
 	    nla_put_u32(skb, ISCSI_INI_A_NOOP_TIMEOUT, READ_ONCE(p->noop_timeout)) ||
-	    nla_put_u16(skb, ISCSI_INI_A_CID, sess->conn.cid) ||
-	    nla_put_u32(skb, ISCSI_INI_A_EXP_STAT_SN, READ_ONCE(sess->conn.exp_stat_sn)) ||
+	    nla_put_u16(skb, ISCSI_INI_A_CID, sess->conns[0]->cid) ||
+	    nla_put_u32(skb, ISCSI_INI_A_EXP_STAT_SN, READ_ONCE(sess->conns[0]->exp_stat_sn)) ||
 	    nla_put_u32(skb, ISCSI_INI_A_CMD_SN, cmd_sn) ||
 	    nla_put_u32(skb, ISCSI_INI_A_EXP_CMD_SN, exp_cmd_sn) ||
 	    nla_put_u32(skb, ISCSI_INI_A_MAX_CMD_SN, max_cmd_sn) ||
-	    iscsi_ini_nl_put_stats(skb, &sess->stats)) {
+	    iscsi_ini_nl_put_stats(skb, &sess->stats) ||
+	    nla_put_u16(skb, ISCSI_INI_A_MAX_CONNECTIONS, p->max_conns) ||
+	    iscsi_ini_nl_put_conns(skb, sess)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

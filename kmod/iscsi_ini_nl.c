@@ -14,7 +14,7 @@ static struct netlink_range_validation iscsi_ini_max_burst_length_range = { .min
 static struct netlink_range_validation iscsi_ini_replacement_timeout_range = { .min = 0, .max = 86400, };
 static struct netlink_range_validation iscsi_ini_session_id_range = { .min = 1, .max = 2147483647, };
 
-static const struct nla_policy iscsi_ini_session_new_nl_policy[ISCSI_INI_A_NOOP_TIMEOUT + 1] = {
+static const struct nla_policy iscsi_ini_session_new_nl_policy[ISCSI_INI_A_MAX_CONNECTIONS + 1] = {
 	[ISCSI_INI_A_TARGET_NAME] = { .type = NLA_NUL_STRING, .len = 223, },
 	[ISCSI_INI_A_INITIATOR_NAME] = { .type = NLA_NUL_STRING, .len = 223, },
 	[ISCSI_INI_A_ISID] = NLA_POLICY_EXACT_LEN(6),
@@ -37,6 +37,7 @@ static const struct nla_policy iscsi_ini_session_new_nl_policy[ISCSI_INI_A_NOOP_
 	[ISCSI_INI_A_REPLACEMENT_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &iscsi_ini_replacement_timeout_range),
 	[ISCSI_INI_A_NOOP_INTERVAL] = NLA_POLICY_MAX(NLA_U32, 3600),
 	[ISCSI_INI_A_NOOP_TIMEOUT] = NLA_POLICY_RANGE(NLA_U32, 1, 3600),
+	[ISCSI_INI_A_MAX_CONNECTIONS] = NLA_POLICY_RANGE(NLA_U16, 1, 16),
 };
 
 static const struct nla_policy iscsi_ini_conn_bind_nl_policy[ISCSI_INI_A_MAX_CMD_SN + 1] = {
@@ -82,7 +83,7 @@ const struct genl_ops iscsi_ini_nl_ops[8] = {
 		.cmd		= ISCSI_INI_CMD_SESSION_NEW,
 		.doit		= iscsi_ini_nl_session_new_doit,
 		.policy		= iscsi_ini_session_new_nl_policy,
-		.maxattr	= ISCSI_INI_A_NOOP_TIMEOUT,
+		.maxattr	= ISCSI_INI_A_MAX_CONNECTIONS,
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{

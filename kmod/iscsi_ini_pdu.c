@@ -128,6 +128,8 @@ static void iscsi_ini_build_scsi_cmd(struct iscsi_ini_conn *conn, struct iscsi_i
 	conn->tx_cmd_sn = cmd->cmd_sn + 1;
 	atomic64_inc(&conn->sess->stats.cmds);
 	atomic64_add(cmd->imm_len, &conn->sess->stats.write_bytes);
+	atomic64_inc(&conn->stats.cmds);
+	atomic64_add(cmd->imm_len, &conn->stats.write_bytes);
 }
 
 /* The next Data-Out PDU of the current sequence: at most MaxRecvDataSegmentLength of the target. */
@@ -149,6 +151,7 @@ static void iscsi_ini_build_data_out(struct iscsi_ini_conn *conn, struct iscsi_i
 	iscsi_ini_tx_prepare(conn, cmd, NULL, cmd->out_offset, len);
 	cmd->out_offset += len;
 	atomic64_add(len, &conn->sess->stats.write_bytes);
+	atomic64_add(len, &conn->stats.write_bytes);
 }
 
 /* Prepares the command's next PDU in conn->tx; false when it has nothing to send now. */
@@ -277,8 +280,8 @@ void iscsi_ini_cmd_retire(struct iscsi_ini_conn *conn, struct iscsi_ini_cmd *cmd
 	WRITE_ONCE(cmd->active, false);
 	if (done)
 		scsi_done(cmd->sc);
-	if (wq_has_sleeper(&conn->wait))
-		wake_up_all(&conn->wait);
+	if (wq_has_sleeper(&sess->cmd_wait))
+		wake_up_all(&sess->cmd_wait);
 }
 
 /* The status is in: complete now, or when the send side lets go of the command. */
@@ -305,7 +308,12 @@ static struct iscsi_ini_cmd *iscsi_ini_find_cmd(struct iscsi_ini_conn *conn, u32
 	if (tag >= sess->p.cmds_max)
 		return NULL;
 	cmd = READ_ONCE(sess->itt_map[tag]);
-	if (!cmd || cmd->itt != itt || cmd->rsp_done)
+	/*
+	 * Connection allegiance (RFC 7143 section 3.2.4.1): a PDU for a command that went out on
+	 * another connection is refused like one for no command; its state belongs to the other
+	 * connection's io_mutex.
+	 */
+	if (!cmd || cmd->itt != itt || cmd->rsp_done || cmd->conn != conn)
 		return NULL;
 	return cmd;
 }
@@ -436,6 +444,7 @@ static int iscsi_ini_rx_data_in_done(struct iscsi_ini_conn *conn)
 	int ret;
 
 	atomic64_add(conn->rx.dlen, &conn->sess->stats.read_bytes);
+	atomic64_add(conn->rx.dlen, &conn->stats.read_bytes);
 	if (!(hdr->flags & ISCSI_DATA_FLAG_STATUS))
 		return 0;
 	ret = iscsi_ini_update_stat_sn(conn, hdr->stat_sn);
@@ -535,7 +544,11 @@ static int iscsi_ini_rx_nop_in(struct iscsi_ini_conn *conn)
 	return 0;
 }
 
-static void iscsi_ini_reset_cmds(struct iscsi_ini_conn *conn, bool one_lun, u64 lun)
+/*
+ * Ends the commands of this connection that a reset ended at the target. The caller holds the
+ * connection's io_mutex: its receive path, or the TMF waiter for the other connections.
+ */
+void iscsi_ini_reset_cmds(struct iscsi_ini_conn *conn, bool one_lun, u64 lun)
 {
 	struct iscsi_ini_session *sess = conn->sess;
 	unsigned int tag;
@@ -543,7 +556,8 @@ static void iscsi_ini_reset_cmds(struct iscsi_ini_conn *conn, bool one_lun, u64 
 	for (tag = 0; tag < sess->p.cmds_max; tag++) {
 		struct iscsi_ini_cmd *cmd = READ_ONCE(sess->itt_map[tag]);
 
-		if (!cmd || cmd->rsp_done || (one_lun && cmd->sc->device->lun != lun))
+		if (!cmd || cmd->conn != conn || cmd->rsp_done ||
+		    (one_lun && cmd->sc->device->lun != lun))
 			continue;
 		cmd->sc->result = DID_RESET << 16;
 		iscsi_ini_cmd_finish(conn, cmd);
@@ -574,7 +588,7 @@ static int iscsi_ini_rx_tmf_rsp(struct iscsi_ini_conn *conn)
 		struct iscsi_ini_cmd *cmd = tmf->ref_cmd;
 
 		if (function == ISCSI_TMF_ABORT_TASK) {
-			if (cmd && READ_ONCE(cmd->active) && !cmd->rsp_done &&
+			if (cmd && READ_ONCE(cmd->active) && !cmd->rsp_done && cmd->conn == conn &&
 			    cmd->itt == be32_to_cpu(tmf->hdr.tmf.ref_task_tag)) {
 				cmd->sc->result = DID_ABORT << 16;
 				iscsi_ini_cmd_finish(conn, cmd);

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Sessions: one Scsi_Host each, its queuecommand, the SCSI error handler, sysfs attributes,
- * and the life cycle (create, bind a connection, recover from a failed one, log out, remove).
+ * and the life cycle (create, bind connections, recover from a failed one, log out, remove).
+ *
+ * With several connections (MC/S) the host has one hardware queue per connection slot, and
+ * blk-mq's CPU mapping spreads the CPUs over them: one CPU's I/O stays on one connection, its
+ * socket and its io_work. CmdSN, the command window and the ITT map stay session-wide, under
+ * the session lock; the target orders commands across connections by CmdSN. At
+ * ErrorRecoveryLevel 0 one connection's failure fails them all: every connection is stopped
+ * and the daemon reinstates the session with all of them.
  *
  * A failed connection does not take the disks with it: the host is blocked, the commands in
  * flight go back to the midlayer for a retry, and the session waits replacement_timeout for the
@@ -107,14 +114,34 @@ unlock:
 		iscsi_ini_run_queues(sess);
 }
 
+/*
+ * The connection of a hardware queue: the slot of the same number when it is bound, else the
+ * leading connection (while the others log in, or when the target allowed fewer). Either may
+ * fail meanwhile; queuecommand checks liveness under the session lock.
+ */
+static struct iscsi_ini_conn *iscsi_ini_hwq_conn(struct iscsi_ini_session *sess, u16 hwq)
+{
+	struct iscsi_ini_conn *conn;
+
+	if (hwq < sess->p.max_conns) {
+		conn = sess->conns[hwq];
+		if (iscsi_ini_conn_live(conn))
+			return conn;
+	}
+	return sess->conns[0];
+}
+
 static int iscsi_ini_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *sc)
 {
 	struct iscsi_ini_session *sess = shost_priv(shost);
 	struct iscsi_ini_cmd *cmd = scsi_cmd_priv(sc);
-	struct iscsi_ini_conn *conn = &sess->conn;
-	u32 tag = scsi_cmd_to_rq(sc)->tag;
+	struct request *rq = scsi_cmd_to_rq(sc);
+	struct iscsi_ini_conn *conn;
+	u32 tag = rq->tag;
 	unsigned long flags;
 	int host_byte = 0;
+
+	conn = iscsi_ini_hwq_conn(sess, blk_mq_unique_tag_to_hwq(blk_mq_unique_tag(rq)));
 
 	spin_lock_irqsave(&sess->lock, flags);
 	switch (sess->state) {
@@ -141,6 +168,7 @@ static int iscsi_ini_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *sc)
 		goto busy;
 	}
 	cmd->sc = sc;
+	cmd->conn = conn;
 	cmd->task.kind = ISCSI_INI_TASK_CMD;
 	sess->itt_gen[tag]++;
 	cmd->itt = (u32)sess->itt_gen[tag] << 16 | tag;
@@ -170,7 +198,28 @@ static void iscsi_ini_commit_rqs(struct Scsi_Host *shost, u16 hwq)
 {
 	struct iscsi_ini_session *sess = shost_priv(shost);
 
-	iscsi_ini_conn_push(&sess->conn);
+	iscsi_ini_conn_push(iscsi_ini_hwq_conn(sess, hwq));
+}
+
+/* One hardware queue per connection slot; blk-mq spreads the CPUs over them. */
+static void iscsi_ini_map_queues(struct Scsi_Host *shost)
+{
+	blk_mq_map_queues(&shost->tag_set.map[HCTX_TYPE_DEFAULT]);
+}
+
+/* Every connection slot of the session, bound or not. */
+#define iscsi_ini_for_each_conn(sess, i, conn) \
+	for ((i) = 0; (i) < (sess)->p.max_conns && ((conn) = (sess)->conns[i]); (i)++)
+
+static bool iscsi_ini_all_live(struct iscsi_ini_session *sess)
+{
+	struct iscsi_ini_conn *conn;
+	int i;
+
+	iscsi_ini_for_each_conn(sess, i, conn)
+		if (conn->sock && !iscsi_ini_conn_live(conn))
+			return false;
+	return iscsi_ini_conn_live(sess->conns[0]);
 }
 
 /* SCSI error handling */
@@ -178,10 +227,11 @@ static void iscsi_ini_commit_rqs(struct Scsi_Host *shost, u16 hwq)
 static enum blk_eh_timer_return iscsi_ini_eh_timed_out(struct scsi_cmnd *sc)
 {
 	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
+	struct iscsi_ini_cmd *cmd = scsi_cmd_priv(sc);
 
 	/* the command waits for the new connection, not for the target */
-	if (READ_ONCE(sess->state) == ISCSI_INI_SESSION_STATE_RECOVERING ||
-	    !iscsi_ini_conn_live(&sess->conn))
+	if (READ_ONCE(sess->state) == ISCSI_INI_SESSION_STATE_RECOVERING || !iscsi_ini_all_live(sess) ||
+	    (READ_ONCE(cmd->active) && !iscsi_ini_conn_live(READ_ONCE(cmd->conn))))
 		return BLK_EH_RESET_TIMER;
 	return BLK_EH_DONE;
 }
@@ -209,9 +259,11 @@ static bool iscsi_ini_tmf_settled(struct iscsi_ini_session *sess, u8 function, u
  */
 static int iscsi_ini_tmf(struct iscsi_ini_session *sess, u8 function, u64 lun, struct iscsi_ini_cmd *cmd)
 {
-	struct iscsi_ini_conn *conn = &sess->conn;
+	/* ABORT TASK goes on the connection the task is allegiant to, resets on the leading one */
+	struct iscsi_ini_conn *conn = cmd ? READ_ONCE(cmd->conn) : sess->conns[0];
 	struct iscsi_ini_ctl *ctl = &conn->ctl[ISCSI_INI_CTL_TMF];
-	int ret;
+	struct iscsi_ini_conn *other;
+	int ret, i;
 
 	if (!iscsi_ini_conn_live(conn))
 		return FAILED;
@@ -243,9 +295,23 @@ static int iscsi_ini_tmf(struct iscsi_ini_session *sess, u8 function, u64 lun, s
 		pr_warn("session %u: task management function %u answered %d\n", sess->id, function, ret);
 		return FAILED;
 	}
-	wait_event_timeout(conn->wait, iscsi_ini_tmf_settled(sess, function, lun, cmd) ||
-			   !iscsi_ini_conn_live(conn), ISCSI_INI_TMF_TIMEOUT);
-	if (!iscsi_ini_conn_live(conn) || !iscsi_ini_tmf_settled(sess, function, lun, cmd))
+	/*
+	 * A reset also ended the tasks of the other connections, which will see no more PDUs for
+	 * them: end them under each connection's io_mutex, the owner of their state.
+	 */
+	if (function != ISCSI_TMF_ABORT_TASK) {
+		iscsi_ini_for_each_conn(sess, i, other) {
+			if (other == conn)
+				continue;
+			mutex_lock(&other->io_mutex);
+			if (iscsi_ini_conn_live(other))
+				iscsi_ini_reset_cmds(other, function == ISCSI_TMF_LOGICAL_UNIT_RESET, lun);
+			mutex_unlock(&other->io_mutex);
+		}
+	}
+	wait_event_timeout(sess->cmd_wait, iscsi_ini_tmf_settled(sess, function, lun, cmd) ||
+			   !iscsi_ini_all_live(sess), ISCSI_INI_TMF_TIMEOUT);
+	if (!iscsi_ini_all_live(sess) || !iscsi_ini_tmf_settled(sess, function, lun, cmd))
 		return FAILED;
 	return SUCCESS;
 }
@@ -296,7 +362,7 @@ static bool iscsi_ini_session_settled(struct iscsi_ini_session *sess)
 {
 	enum iscsi_ini_session_state state = READ_ONCE(sess->state);
 
-	return (state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_conn_live(&sess->conn)) ||
+	return (state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_all_live(sess)) ||
 	       state == ISCSI_INI_SESSION_STATE_FAILED || state == ISCSI_INI_SESSION_STATE_REMOVED;
 }
 
@@ -306,8 +372,9 @@ static int iscsi_ini_eh_host_reset(struct scsi_cmnd *sc)
 	struct iscsi_ini_session *sess = shost_priv(sc->device->host);
 	unsigned long timeout = (READ_ONCE(sess->p.replacement_timeout) + 10) * HZ;
 
-	shost_printk(KERN_INFO, sess->shost, "host reset: dropping the connection\n");
-	iscsi_ini_conn_error(&sess->conn, -ECONNABORTED);
+	shost_printk(KERN_INFO, sess->shost, "host reset: dropping the connections\n");
+	/* one failed connection takes the others down with it (err_work) */
+	iscsi_ini_conn_error(sess->conns[0], -ECONNABORTED);
 	wait_event_timeout(sess->state_wait, iscsi_ini_session_settled(sess), timeout);
 	switch (READ_ONCE(sess->state)) {
 	case ISCSI_INI_SESSION_STATE_LOGGED_IN:
@@ -383,6 +450,7 @@ static struct scsi_host_template iscsi_ini_sht = {
 	.proc_name		= "iscsi_ini",
 	.queuecommand		= iscsi_ini_queuecommand,
 	.commit_rqs		= iscsi_ini_commit_rqs,
+	.map_queues		= iscsi_ini_map_queues,
 	.eh_timed_out		= iscsi_ini_eh_timed_out,
 	.eh_abort_handler	= iscsi_ini_eh_abort,
 	.eh_device_reset_handler = iscsi_ini_eh_device_reset,
@@ -397,6 +465,32 @@ static struct scsi_host_template iscsi_ini_sht = {
 	.shost_groups		= iscsi_ini_host_groups,
 };
 
+/*
+ * MC/S at ErrorRecoveryLevel 0: when one connection fails, the target (LIO) keeps the session on
+ * the others, and LIO 6.1 crashes when a session reinstatement meets a session whose connections
+ * are still closing (iscsit_stop_session walks the connection list while they leave it). A Logout
+ * that closes the session, on a connection that still works, ends it cleanly first: the target
+ * then skips it when the daemon reinstates the session. Session mutex held; bounded wait.
+ */
+static void iscsi_ini_close_survivors(struct iscsi_ini_session *sess, struct iscsi_ini_conn *failed)
+{
+	struct iscsi_ini_conn *conn;
+	struct iscsi_ini_ctl *ctl;
+	int i, ret;
+
+	iscsi_ini_for_each_conn(sess, i, conn) {
+		if (conn == failed || !iscsi_ini_conn_live(conn))
+			continue;
+		ctl = &conn->ctl[ISCSI_INI_CTL_LOGOUT];
+		iscsi_ini_prep_logout(conn, ctl);
+		ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_MCS_CLOSE_TIMEOUT);
+		if (ret != ISCSI_LOGOUT_RSP_CLOSED)
+			pr_warn("session %u: closing the session on connection %u answered %d\n", sess->id,
+				conn->cid, ret);
+		return;
+	}
+}
+
 /* Connection failure: runs once per failed connection, after io_work has let go. */
 static void iscsi_ini_err_work(struct work_struct *work)
 {
@@ -404,13 +498,28 @@ static void iscsi_ini_err_work(struct work_struct *work)
 	struct iscsi_ini_session *sess = conn->sess;
 	int err;
 
+	struct iscsi_ini_conn *c;
+	bool closed;
+	int i;
+
 	mutex_lock(&sess->mutex);
 	if (sess->removing || READ_ONCE(conn->state) != ISCSI_INI_CONN_FAILED)
 		goto unlock;
 	err = conn->error;
+	/* after a Logout the target asked for, the session is closed already */
+	closed = sess->state == ISCSI_INI_SESSION_STATE_LOGGING_OUT;
 	iscsi_ini_session_block(sess);
-	iscsi_ini_conn_stop(conn);
+	/* no command goes to the connections still live from here on */
 	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_RECOVERING);
+	if (!closed)
+		iscsi_ini_close_survivors(sess, conn);
+	/*
+	 * ErrorRecoveryLevel 0: the session fails with any of its connections. The target drops
+	 * the others when the daemon reinstates the session; stopping them here puts all commands
+	 * back to the midlayer at once, and their err_work finds nothing left to do.
+	 */
+	iscsi_ini_for_each_conn(sess, i, c)
+		iscsi_ini_conn_stop(c);
 	iscsi_ini_nl_notify_conn_error(sess, conn->cid, err);
 	queue_delayed_work(iscsi_ini_recovery_wq, &sess->replacement_work,
 			   READ_ONCE(sess->p.replacement_timeout) * HZ);
@@ -453,13 +562,14 @@ static bool iscsi_ini_cmds_in_flight(struct iscsi_ini_session *sess)
 /* Holds new I/O, lets the commands in flight finish, and exchanges Logout. Session mutex held. */
 static void iscsi_ini_session_logout(struct iscsi_ini_session *sess)
 {
-	struct iscsi_ini_conn *conn = &sess->conn;
+	/* "close the session" on the leading connection closes every connection of the session */
+	struct iscsi_ini_conn *conn = sess->conns[0];
 	struct iscsi_ini_ctl *ctl = &conn->ctl[ISCSI_INI_CTL_LOGOUT];
 	int ret;
 
 	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_LOGGING_OUT);
 	iscsi_ini_session_block(sess);
-	wait_event_timeout(conn->wait, !iscsi_ini_cmds_in_flight(sess) || !iscsi_ini_conn_live(conn),
+	wait_event_timeout(sess->cmd_wait, !iscsi_ini_cmds_in_flight(sess) || !iscsi_ini_all_live(sess),
 			   ISCSI_INI_LOGOUT_TIMEOUT);
 	iscsi_ini_prep_logout(conn, ctl);
 	ret = iscsi_ini_conn_ctl_send(conn, ctl, ISCSI_INI_LOGOUT_TIMEOUT);
@@ -476,9 +586,9 @@ static void iscsi_ini_logout_req_work(struct work_struct *work)
 
 	mutex_lock(&sess->mutex);
 	if (!sess->removing && sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN &&
-	    iscsi_ini_conn_live(&sess->conn)) {
+	    iscsi_ini_conn_live(sess->conns[0])) {
 		iscsi_ini_session_logout(sess);
-		iscsi_ini_conn_error(&sess->conn, -ECONNABORTED);
+		iscsi_ini_conn_error(sess->conns[0], -ECONNABORTED);
 	}
 	mutex_unlock(&sess->mutex);
 }
@@ -493,7 +603,7 @@ struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident 
 {
 	struct iscsi_ini_session *sess;
 	struct Scsi_Host *shost;
-	int ret;
+	int ret, i;
 
 	/* every session pins the module: rmmod with sessions is refused */
 	if (!try_module_get(THIS_MODULE))
@@ -516,16 +626,19 @@ struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident 
 	INIT_DELAYED_WORK(&sess->replacement_work, iscsi_ini_replacement_work);
 	INIT_WORK(&sess->scan_work, iscsi_ini_scan_work);
 	INIT_WORK(&sess->logout_req_work, iscsi_ini_logout_req_work);
-	iscsi_ini_conn_init(&sess->conn, sess);
-	INIT_WORK(&sess->conn.err_work, iscsi_ini_err_work);
+	init_waitqueue_head(&sess->cmd_wait);
 
 	ret = -ENOMEM;
 	sess->itt_map = kcalloc(p->cmds_max, sizeof(*sess->itt_map), GFP_KERNEL);
 	sess->itt_gen = kcalloc(p->cmds_max, sizeof(*sess->itt_gen), GFP_KERNEL);
-	sess->conn.rx.buf = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
-	sess->conn.nop_data = kmalloc(ISCSI_INI_RX_BUF_LEN, GFP_KERNEL);
-	if (!sess->itt_map || !sess->itt_gen || !sess->conn.rx.buf || !sess->conn.nop_data)
+	if (!sess->itt_map || !sess->itt_gen)
 		goto err_free_buffers;
+	for (i = 0; i < p->max_conns; i++) {
+		sess->conns[i] = iscsi_ini_conn_alloc(sess, i);
+		if (!sess->conns[i])
+			goto err_free_buffers;
+		INIT_WORK(&sess->conns[i]->err_work, iscsi_ini_err_work);
+	}
 
 	shost->can_queue = p->cmds_max;
 	shost->cmd_per_lun = p->cmds_max;
@@ -533,7 +646,9 @@ struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident 
 	shost->max_channel = 0;
 	shost->max_lun = ISCSI_INI_MAX_LUN;
 	shost->max_cmd_len = ISCSI_CDB_LEN;
-	shost->nr_hw_queues = 1;
+	/* one queue per connection; tags stay session-wide, they are the ITTs' low halves */
+	shost->nr_hw_queues = p->max_conns;
+	shost->host_tagset = 1;
 	/* a closed CmdSN window makes queuecommand busy; retry at the next chance, no back-off */
 	shost->max_host_blocked = 1;
 
@@ -552,17 +667,18 @@ struct iscsi_ini_session *iscsi_ini_session_create(const struct iscsi_ini_ident 
 	 * queues an elevator's dispatch runs in kblockd, away from the submitter.
 	 */
 	shost->tag_set.flags |= BLK_MQ_F_BLOCKING | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
-	sess->conn.inline_send = true;
-	pr_info("session %u: host%u for %s at %s\n", sess->id, shost->host_no, ident->target_name,
-		ident->portal);
+	for (i = 0; i < p->max_conns; i++)
+		sess->conns[i]->inline_send = true;
+	pr_info("session %u: host%u for %s at %s, up to %u connection(s)\n", sess->id, shost->host_no,
+		ident->target_name, ident->portal, p->max_conns);
 	return sess;
 
 err_erase_id:
 	put_net(sess->net);
 	xa_erase(&iscsi_ini_sessions, sess->id);
 err_free_buffers:
-	kfree(sess->conn.nop_data);
-	kfree(sess->conn.rx.buf);
+	for (i = 0; i < p->max_conns; i++)
+		iscsi_ini_conn_free(sess->conns[i]);
 	kfree(sess->itt_gen);
 	kfree(sess->itt_map);
 	scsi_host_put(shost);
@@ -590,19 +706,93 @@ struct iscsi_ini_session *iscsi_ini_session_next(struct net *net, unsigned long 
 	return NULL;
 }
 
+static void iscsi_ini_start_failed(int ret, struct netlink_ext_ack *extack)
+{
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG(extack, "socket already in use by the kernel");
+	else if (ret == -ENOTCONN)
+		NL_SET_ERR_MSG(extack, "socket is not connected");
+	else
+		NL_SET_ERR_MSG(extack, "not a TCP socket");
+}
+
+/* A further connection (CID 1 and up) joins a session that is logged in on its leading one. */
+static int iscsi_ini_session_add_conn(struct iscsi_ini_session *sess, struct socket *sock, u16 cid,
+				      u32 exp_stat_sn, u32 exp_cmd_sn, u32 max_cmd_sn,
+				      struct netlink_ext_ack *extack)
+{
+	struct iscsi_ini_conn *conn;
+	bool stale = false;
+	u32 cmd_sn;
+	int ret;
+
+	if (cid >= sess->p.max_conns) {
+		NL_SET_ERR_MSG(extack, "CID not below the session's max-connections");
+		return -EINVAL;
+	}
+	if (sess->state != ISCSI_INI_SESSION_STATE_LOGGED_IN || !iscsi_ini_conn_live(sess->conns[0])) {
+		NL_SET_ERR_MSG(extack, "session is not logged in on its leading connection (CID 0)");
+		return -ENOTCONN;
+	}
+	conn = sess->conns[cid];
+	if (conn->sock) {
+		NL_SET_ERR_MSG(extack, "session already has a connection with this CID");
+		return -EBUSY;
+	}
+	/*
+	 * The login's window may be older than what the leading connection has seen since: only a
+	 * newer one counts, and an inconsistent one is refused like a leading connection's.
+	 */
+	if (iscsi_ini_sn_lt(max_cmd_sn, exp_cmd_sn - 1)) {
+		NL_SET_ERR_MSG(extack, "inconsistent ExpCmdSN and MaxCmdSN");
+		return -EINVAL;
+	}
+	iscsi_ini_session_update_window(sess, exp_cmd_sn, max_cmd_sn, &stale);
+	if (stale) {
+		NL_SET_ERR_MSG(extack, "ExpCmdSN beyond the session's CmdSN");
+		return -EINVAL;
+	}
+	spin_lock_irq(&sess->lock);
+	cmd_sn = sess->cmd_sn;
+	spin_unlock_irq(&sess->lock);
+	ret = iscsi_ini_conn_start(conn, sock, cid, exp_stat_sn, cmd_sn);
+	if (ret) {
+		iscsi_ini_start_failed(ret, extack);
+		return ret;
+	}
+	atomic64_inc(&sess->stats.binds);
+	pr_info("session %u: connection %u added\n", sess->id, cid);
+	return 0;
+}
+
 int iscsi_ini_session_bind(struct iscsi_ini_session *sess, struct socket *sock, u16 cid,
 			   u32 exp_stat_sn, u32 cmd_sn, u32 exp_cmd_sn, u32 max_cmd_sn,
 			   struct netlink_ext_ack *extack)
 {
+	struct iscsi_ini_conn *conn;
 	bool first;
-	int ret;
+	int ret, i;
 
 	mutex_lock(&sess->mutex);
 	ret = -EBUSY;
-	if (sess->removing || sess->conn.sock || sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN ||
-	    sess->state == ISCSI_INI_SESSION_STATE_LOGGING_OUT) {
+	if (sess->removing || sess->state == ISCSI_INI_SESSION_STATE_LOGGING_OUT) {
+		NL_SET_ERR_MSG(extack, "session is going away");
+		goto unlock;
+	}
+	if (cid) {
+		ret = iscsi_ini_session_add_conn(sess, sock, cid, exp_stat_sn, exp_cmd_sn, max_cmd_sn, extack);
+		goto unlock;
+	}
+	if (sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN) {
 		NL_SET_ERR_MSG(extack, "session already has a connection (or is going away)");
 		goto unlock;
+	}
+	/* a leading connection starts the session over: no connection of the last one is left */
+	iscsi_ini_for_each_conn(sess, i, conn) {
+		if (conn->sock) {
+			NL_SET_ERR_MSG(extack, "session already has a connection (or is going away)");
+			goto unlock;
+		}
 	}
 	ret = -EINVAL;
 	if (iscsi_ini_sn_lt(max_cmd_sn, exp_cmd_sn - 1) || iscsi_ini_sn_lt(cmd_sn, exp_cmd_sn)) {
@@ -615,14 +805,9 @@ int iscsi_ini_session_bind(struct iscsi_ini_session *sess, struct socket *sock, 
 	sess->max_cmd_sn = max_cmd_sn;
 	sess->window_closed = false;
 	spin_unlock_irq(&sess->lock);
-	ret = iscsi_ini_conn_start(&sess->conn, sock, cid, exp_stat_sn, cmd_sn);
+	ret = iscsi_ini_conn_start(sess->conns[0], sock, cid, exp_stat_sn, cmd_sn);
 	if (ret) {
-		if (ret == -EBUSY)
-			NL_SET_ERR_MSG(extack, "socket already in use by the kernel");
-		else if (ret == -ENOTCONN)
-			NL_SET_ERR_MSG(extack, "socket is not connected");
-		else
-			NL_SET_ERR_MSG(extack, "not a TCP socket");
+		iscsi_ini_start_failed(ret, extack);
 		goto unlock;
 	}
 	cancel_delayed_work(&sess->replacement_work);
@@ -640,20 +825,23 @@ unlock:
 
 void iscsi_ini_session_remove(struct iscsi_ini_session *sess, bool logout)
 {
-	struct iscsi_ini_conn *conn = &sess->conn;
+	struct iscsi_ini_conn *conn;
+	int i;
 
 	mutex_lock(&sess->mutex);
-	if (logout && sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_conn_live(conn))
+	if (logout && sess->state == ISCSI_INI_SESSION_STATE_LOGGED_IN && iscsi_ini_conn_live(sess->conns[0]))
 		iscsi_ini_session_logout(sess);
 	sess->removing = true;
 	iscsi_ini_session_block(sess);
-	iscsi_ini_conn_stop(conn);
+	iscsi_ini_for_each_conn(sess, i, conn)
+		iscsi_ini_conn_stop(conn);
 	/* what is still queued now fails with DID_NO_CONNECT */
 	iscsi_ini_set_state(sess, ISCSI_INI_SESSION_STATE_REMOVED);
 	iscsi_ini_session_unblock(sess);
 	mutex_unlock(&sess->mutex);
 
-	cancel_work_sync(&conn->err_work);
+	iscsi_ini_for_each_conn(sess, i, conn)
+		cancel_work_sync(&conn->err_work);
 	cancel_delayed_work_sync(&sess->replacement_work);
 	cancel_work_sync(&sess->logout_req_work);
 	cancel_work_sync(&sess->scan_work);
@@ -662,8 +850,8 @@ void iscsi_ini_session_remove(struct iscsi_ini_session *sess, bool logout)
 	pr_info("session %u: removed\n", sess->id);
 
 	put_net(sess->net);
-	kfree(sess->conn.nop_data);
-	kfree(sess->conn.rx.buf);
+	iscsi_ini_for_each_conn(sess, i, conn)
+		iscsi_ini_conn_free(conn);
 	kfree(sess->itt_gen);
 	kfree(sess->itt_map);
 	scsi_host_put(sess->shost);
@@ -686,8 +874,13 @@ void iscsi_ini_session_set(struct iscsi_ini_session *sess, const u32 *replacemen
 		WRITE_ONCE(sess->p.noop_interval, *noop_interval);
 	if (noop_timeout)
 		WRITE_ONCE(sess->p.noop_timeout, *noop_timeout);
-	if (noop_interval || noop_timeout)
-		iscsi_ini_conn_reschedule_nop(&sess->conn);
+	if (noop_interval || noop_timeout) {
+		struct iscsi_ini_conn *conn;
+		int i;
+
+		iscsi_ini_for_each_conn(sess, i, conn)
+			iscsi_ini_conn_reschedule_nop(conn);
+	}
 	if (queue_depth) {
 		sess->queue_depth = min(*queue_depth, sess->p.cmds_max);
 		shost_for_each_device(sdev, sess->shost)

@@ -281,8 +281,11 @@ result<login_machine> login_machine::create(login_config config) {
     }
     // The secrets now live in chap_initiator only.
     config.chap = {};
+    if (config.tsih == 0 && config.session)
+        return errc::bad_format; // session parameters come from a login that already happened
     negotiator n = config.tsih == 0 ? negotiator(config.preferences, config.identity)
-                                    : negotiator(config.preferences, config.identity, session_params{});
+                                    : negotiator(config.preferences, config.identity,
+                                                 config.session.value_or(session_params{}));
     auto s = std::make_unique<state>(std::move(config), std::move(n));
     s->chap = std::move(chap);
     s->exp_stat_sn = s->config.exp_stat_sn;
@@ -625,6 +628,56 @@ result<login_step> login_machine::state::finish(const login_response_pdu& r) {
         .version_active = r.version_active,
     };
     return login_step{.request = std::nullopt, .done = true};
+}
+
+result<login_config> added_connection_config(const login_config& leading, const login_result& established,
+                                             std::uint16_t cid) {
+    const auto& n = established.parameters;
+    if (cid == 0 || established.tsih == 0 || n.session.type != session_type::normal)
+        return errc::bad_format;
+    login_config c = leading;
+    c.tsih = established.tsih;
+    c.isid = established.isid;
+    c.cid = cid;
+    // Login Requests carry the session's next CmdSN; nothing has used it while the connections
+    // log in, because the kernel gets the leading connection after them.
+    c.cmd_sn = established.cmd_sn;
+    c.exp_stat_sn = 0; // a new connection has seen no status yet
+    c.session = n.session;
+    c.preferences.header_digest = {n.connection.header_digest};
+    c.preferences.data_digest = {n.connection.data_digest};
+    c.preferences.max_recv_data_segment_length = n.connection.max_recv_data_segment_length;
+    return c;
+}
+
+std::optional<std::string> connection_mismatch(const connection_params& leading,
+                                               const connection_params& added) {
+    auto digest = [](digest_type d) {
+        return d == digest_type::crc32c ? std::string("CRC32C") : std::string("None");
+    };
+    auto differs = [](std::string_view key, const std::string& a, const std::string& b) {
+        return std::string(key) + ": " + a + " on the leading connection, " + b + " here";
+    };
+    if (leading.header_digest != added.header_digest)
+        return differs("HeaderDigest", digest(leading.header_digest), digest(added.header_digest));
+    if (leading.data_digest != added.data_digest)
+        return differs("DataDigest", digest(leading.data_digest), digest(added.data_digest));
+    if (leading.max_recv_data_segment_length != added.max_recv_data_segment_length)
+        return differs("our MaxRecvDataSegmentLength", std::to_string(leading.max_recv_data_segment_length),
+                       std::to_string(added.max_recv_data_segment_length));
+    if (leading.max_send_data_segment_length != added.max_send_data_segment_length)
+        return differs("the target's MaxRecvDataSegmentLength",
+                       std::to_string(leading.max_send_data_segment_length),
+                       std::to_string(added.max_send_data_segment_length));
+    return std::nullopt;
+}
+
+std::uint32_t connections_to_open(const login_result& established, std::uint32_t wanted,
+                                  std::uint32_t limit) {
+    const auto& s = established.parameters.session;
+    if (s.type != session_type::normal)
+        return 1;
+    return std::max<std::uint32_t>(1, std::min({wanted, s.max_connections, limit}));
 }
 
 } // namespace iscsi

@@ -90,6 +90,61 @@ TEST(KernelDecode, SessionInfoWithStatistics) {
     EXPECT_FALSE(s->stats.contains("aborts"));
 }
 
+TEST(KernelDecode, SessionInfoWithEveryConnection) {
+    auto m = message(ISCSI_INI_CMD_SESSION_GET);
+    nla_put_u32(m.get(), ISCSI_INI_A_SESSION_ID, 4);
+    nla_put_u32(m.get(), ISCSI_INI_A_STATE, 1);
+    nla_put_u16(m.get(), ISCSI_INI_A_MAX_CONNECTIONS, 2);
+    for (std::uint16_t cid : {0, 1}) {
+        nlattr* c = nla_nest_start(m.get(), ISCSI_INI_A_CONN);
+        nla_put_u16(m.get(), ISCSI_INI_A_CONN_CID, cid);
+        nla_put_u32(m.get(), ISCSI_INI_A_CONN_EXP_STAT_SN, 100 + cid);
+        nla_put_u64(m.get(), ISCSI_INI_A_CONN_CMDS, 10 + cid);
+        nla_put_u64(m.get(), ISCSI_INI_A_CONN_READ_BYTES, (1ULL << 33) + cid);
+        nla_put_u64(m.get(), ISCSI_INI_A_CONN_WRITE_BYTES, 4096 * cid);
+        nla_nest_end(m.get(), c);
+    }
+    auto s = iscsid::decode_session_info(bytes(m.get()));
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->params.max_connections, 2);
+    ASSERT_EQ(s->connections.size(), 2u);
+    EXPECT_EQ(s->connections[0].cid, 0);
+    EXPECT_EQ(s->connections[1].cid, 1);
+    EXPECT_EQ(s->connections[1].exp_stat_sn, 101u);
+    EXPECT_EQ(s->connections[1].cmds, 11u);
+    EXPECT_EQ(s->connections[0].read_bytes, 1ULL << 33);
+    EXPECT_EQ(s->connections[1].write_bytes, 4096u);
+}
+
+TEST(KernelDecode, SessionInfoWithoutConnectionsHasNoneAndOne) {
+    auto m = message(ISCSI_INI_CMD_SESSION_GET);
+    nla_put_u32(m.get(), ISCSI_INI_A_SESSION_ID, 4);
+    nla_put_u32(m.get(), ISCSI_INI_A_STATE, 2);
+    auto s = iscsid::decode_session_info(bytes(m.get()));
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->params.max_connections, 1); // a module without MC/S
+    EXPECT_TRUE(s->connections.empty());
+}
+
+TEST(KernelDecode, SessionInfoWithAConnectionWithoutCidOrWithABadCounterIsRefused) {
+    auto m = message(ISCSI_INI_CMD_SESSION_GET);
+    nla_put_u32(m.get(), ISCSI_INI_A_SESSION_ID, 4);
+    nla_put_u32(m.get(), ISCSI_INI_A_STATE, 1);
+    nlattr* c = nla_nest_start(m.get(), ISCSI_INI_A_CONN);
+    nla_put_u64(m.get(), ISCSI_INI_A_CONN_CMDS, 1);
+    nla_nest_end(m.get(), c);
+    EXPECT_FALSE(iscsid::decode_session_info(bytes(m.get())));
+
+    auto bad = message(ISCSI_INI_CMD_SESSION_GET);
+    nla_put_u32(bad.get(), ISCSI_INI_A_SESSION_ID, 4);
+    nla_put_u32(bad.get(), ISCSI_INI_A_STATE, 1);
+    c = nla_nest_start(bad.get(), ISCSI_INI_A_CONN);
+    nla_put_u16(bad.get(), ISCSI_INI_A_CONN_CID, 0);
+    nla_put_u8(bad.get(), ISCSI_INI_A_CONN_CMDS, 1); // a u64 counter in one byte
+    nla_nest_end(bad.get(), c);
+    EXPECT_FALSE(iscsid::decode_session_info(bytes(bad.get())));
+}
+
 TEST(KernelDecode, SessionInfoWithABadIsidIsRefused) {
     auto m = message(ISCSI_INI_CMD_SESSION_GET);
     nla_put_u32(m.get(), ISCSI_INI_A_SESSION_ID, 3);

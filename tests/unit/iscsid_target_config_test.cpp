@@ -3,7 +3,9 @@
 // never quotes a secret), and the round trip through the file it keeps for a restart.
 #include "target_config.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace {
 
@@ -27,6 +29,24 @@ TEST(TargetConfig, MinimalTargetTakesTheDefaults) {
     EXPECT_EQ(t->replacement_timeout, 120u);
     EXPECT_EQ(t->queue_depth, 128);
     EXPECT_EQ(t->preferences.max_outstanding_r2t, iscsi::initiator_preferences{}.max_outstanding_r2t);
+}
+
+TEST(TargetConfig, MaxConnectionsDefaultsToTheOnlineCpusAtMost16AndIsKeptForARestart) {
+    std::string why;
+    auto t = iscsid::parse_target_config(minimal(), why);
+    ASSERT_TRUE(t) << why;
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    EXPECT_EQ(t->preferences.max_connections, static_cast<std::uint32_t>(std::clamp<long>(cpus, 1, 16)));
+    EXPECT_EQ(iscsid::default_max_connections(), t->preferences.max_connections);
+    json j = minimal();
+    j["max-connections"] = 3;
+    t = iscsid::parse_target_config(j, why);
+    ASSERT_TRUE(t) << why;
+    EXPECT_EQ(t->preferences.max_connections, 3u);
+    EXPECT_EQ(t->login_config({}).preferences.max_connections, 3u); // what the login offers
+    auto again = iscsid::parse_target_config(iscsid::to_json(*t), why);
+    ASSERT_TRUE(again) << why;
+    EXPECT_EQ(again->preferences.max_connections, 3u);
 }
 
 TEST(TargetConfig, EveryFieldIsRead) {
@@ -105,6 +125,8 @@ TEST(TargetConfig, RefusesBadInputWithAReason) {
         {{{"header-digest", {"crc32c", "crc32c"}}}, "twice"},
         {{{"data-digest", {"md5"}}}, "unknown"},
         {{{"max-outstanding-r2t", 17}}, "max-outstanding-r2t"},
+        {{{"max-connections", 0}}, "max-connections"},
+        {{{"max-connections", 17}}, "max-connections"},
         {{{"first-burst-length", 100}}, "first-burst-length"},
         {{{"queue-depth", -1}}, "queue-depth"},
         {{{"initial-r2t", "yes"}}, "initial-r2t"},

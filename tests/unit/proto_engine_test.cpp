@@ -246,6 +246,79 @@ TEST_F(EngineTest, DroppedConnectionIsANetworkError) {
     EXPECT_EQ(s.failure().message.rfind("waiting for a Login Response: ", 0), 0U) << s.failure().message;
 }
 
+// MC/S as iscsid does it: the leading login offers MaxConnections=2 and the target takes it; the
+// second connection logs in with the session's ISID and TSIH, CID 1 and the session's next CmdSN,
+// and offers no session key.
+TEST_F(EngineTest, ASecondConnectionJoinsTheSession) {
+    bool target_ok = false;
+    std::vector<std::string> second_keys;
+    auto both = run(
+        [&]() -> awaitable<void> {
+            auto lead = co_await accept(acceptor);
+            if (!co_await lead.accept_login())
+                co_return;
+            auto added = co_await accept(acceptor);
+            auto first = co_await read_request(added.socket);
+            auto* req = first ? std::get_if<iscsi::login_request_pdu>(&*first) : nullptr;
+            if (req == nullptr)
+                co_return;
+            EXPECT_EQ(req->tsih, 5);
+            EXPECT_EQ(req->cid, 1);
+            EXPECT_EQ(req->cmd_sn, 10U);
+            EXPECT_EQ(req->isid, iscsi::make_enterprise_isid(1, 2));
+            auto r = added.response_to(*req, {{"AuthMethod", "None"}});
+            r.transit = true;
+            r.next_stage = login_stage::operational;
+            co_await send(added.socket, r);
+            auto second = co_await read_request(added.socket);
+            req = second ? std::get_if<iscsi::login_request_pdu>(&*second) : nullptr;
+            if (req == nullptr)
+                co_return;
+            std::vector<text_pair> answers;
+            for (const auto& k : keys_of(req->data)) {
+                second_keys.push_back(k.key);
+                if (k.key == "HeaderDigest" || k.key == "DataDigest")
+                    answers.push_back({k.key, "None"});
+            }
+            r = added.response_to(*req, answers);
+            r.transit = true;
+            r.next_stage = login_stage::full_feature;
+            r.tsih = 5;
+            co_await send(added.socket, r);
+            target_ok = true;
+        },
+        [&]() -> awaitable<std::uint32_t> {
+            auto c = config();
+            c.preferences.max_connections = 2;
+            auto lead = co_await iscsi::net::login(portal_of(acceptor), c, quick());
+            if (!lead) {
+                ADD_FAILURE() << lead.failure().message;
+                co_return 0;
+            }
+            const auto n = iscsi::connections_to_open(lead->login, 4, 16);
+            auto cfg = iscsi::added_connection_config(c, lead->login, 1);
+            if (!cfg) {
+                ADD_FAILURE() << cfg.error().message();
+                co_return 0;
+            }
+            auto added = co_await iscsi::net::login(portal_of(acceptor), *cfg, quick());
+            if (!added) {
+                ADD_FAILURE() << added.failure().message;
+                co_return 0;
+            }
+            EXPECT_EQ(added->login.tsih, 5);
+            EXPECT_EQ(added->login.cid, 1);
+            EXPECT_EQ(added->login.parameters.session.max_connections, 2U);
+            EXPECT_FALSE(iscsi::connection_mismatch(lead->login.parameters.connection,
+                                                    added->login.parameters.connection));
+            co_return n;
+        }());
+    EXPECT_EQ(both, 2U); // offered 2, the target took 2: 4 wanted, 2 opened
+    EXPECT_TRUE(target_ok);
+    for (const auto& key : second_keys)
+        EXPECT_TRUE(key == "HeaderDigest" || key == "DataDigest" || key == "MaxRecvDataSegmentLength") << key;
+}
+
 TEST_F(EngineTest, DiscoveryJoinsContinuedResponsesAndAnswersPings) {
     const std::string text = "TargetName=iqn.2026-11.org.example:one\0TargetAddress=127.0.0.1:3260,1\0"
                              "TargetName=iqn.2026-11.org.example:two\0TargetAddress=[2001:db8::2]:3261,2\0"s;

@@ -344,6 +344,121 @@ TEST(Login, AddedConnectionCarriesTheSessionTsih) {
     EXPECT_EQ(m.outcome()->tsih, 0x4321);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Multiple connections per session
+
+// A leading login that offered MaxConnections=`offered` and got `answer` from the target.
+iscsi::login_result leading_login(std::uint32_t offered, const std::string& answer) {
+    auto c = base_config();
+    c.cid = 0;
+    c.preferences.max_connections = offered;
+    auto m = make_machine(c);
+    scripted_target t;
+    const auto first = on_wire(m.start());
+    const auto op = on_wire(
+        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
+    EXPECT_EQ(op.key("MaxConnections"), std::to_string(offered));
+    auto answers = operational_answers(op);
+    for (auto& a : answers)
+        if (a.key == "MaxConnections")
+            a.value = answer;
+    auto done = m.receive(on_wire(t.respond(op, answers, true, login_stage::full_feature)));
+    EXPECT_TRUE(done) << m.failure().message;
+    EXPECT_TRUE(m.outcome());
+    return m.outcome() ? *m.outcome() : iscsi::login_result{};
+}
+
+TEST(LoginMcs, TheTargetsMaxConnectionsBoundsTheConnections) {
+    const auto two = leading_login(4, "2");
+    EXPECT_EQ(two.parameters.session.max_connections, 2U);
+    EXPECT_EQ(iscsi::connections_to_open(two, 4, 16), 2U);
+    EXPECT_EQ(iscsi::connections_to_open(two, 4, 1), 1U); // the kernel's limit
+    EXPECT_EQ(iscsi::connections_to_open(two, 1, 16), 1U);
+    const auto one = leading_login(4, "1");
+    EXPECT_EQ(iscsi::connections_to_open(one, 4, 16), 1U);
+    // A target that answers more than we offered breaks the numerical-min rule.
+    auto c = base_config();
+    c.preferences.max_connections = 2;
+    auto m = make_machine(c);
+    scripted_target t;
+    const auto first = on_wire(m.start());
+    const auto op = on_wire(
+        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
+    auto answers = operational_answers(op);
+    for (auto& a : answers)
+        if (a.key == "MaxConnections")
+            a.value = "8";
+    EXPECT_FALSE(m.receive(on_wire(t.respond(op, answers, true, login_stage::full_feature))));
+}
+
+TEST(LoginMcs, AddedConnectionConfigJoinsTheSessionWithItsOwnCid) {
+    const auto leading = leading_login(4, "2");
+    auto added = iscsi::added_connection_config(base_config(), leading, 1);
+    ASSERT_TRUE(added);
+    EXPECT_EQ(added->tsih, 0x1234);
+    EXPECT_EQ(added->isid, test_isid);
+    EXPECT_EQ(added->cid, 1);
+    EXPECT_EQ(added->cmd_sn, leading.cmd_sn);
+    ASSERT_TRUE(added->session);
+    EXPECT_EQ(added->session->max_connections, 2U);
+    EXPECT_EQ(added->preferences.header_digest, std::vector{leading.parameters.connection.header_digest});
+    EXPECT_EQ(added->preferences.max_recv_data_segment_length,
+              leading.parameters.connection.max_recv_data_segment_length);
+    EXPECT_EQ(iscsi::added_connection_config(base_config(), leading, 0).error(), errc::bad_format);
+    EXPECT_EQ(iscsi::added_connection_config(base_config(), iscsi::login_result{}, 1).error(),
+              errc::bad_format);
+}
+
+TEST(LoginMcs, AddedConnectionNegotiatesOnlyConnectionKeysAndKeepsTheSessionsParameters) {
+    const auto leading = leading_login(4, "2");
+    auto added = iscsi::added_connection_config(base_config(), leading, 1);
+    ASSERT_TRUE(added);
+    auto m = make_machine(*added);
+    scripted_target t;
+    const auto first = on_wire(m.start());
+    EXPECT_EQ(first.pdu.tsih, 0x1234);
+    EXPECT_EQ(first.pdu.cid, 1);
+    EXPECT_EQ(first.pdu.isid, test_isid);
+    EXPECT_EQ(first.pdu.cmd_sn, leading.cmd_sn);
+    EXPECT_FALSE(first.key("SessionType")); // leading-only
+    const auto op = on_wire(
+        m.receive(on_wire(t.respond(first, {{"AuthMethod", "None"}}, true, login_stage::operational))));
+    EXPECT_EQ(op.key("HeaderDigest"), "None"); // pinned to the leading connection's
+    EXPECT_EQ(op.key("MaxRecvDataSegmentLength"), "262144");
+    for (const char* key : {"MaxConnections", "MaxBurstLength", "InitialR2T", "ErrorRecoveryLevel"})
+        EXPECT_FALSE(op.key(key)) << key;
+    ASSERT_TRUE(m.receive(on_wire(t.respond(op, operational_answers(op), true, login_stage::full_feature))))
+        << m.failure().message;
+    ASSERT_TRUE(m.outcome());
+    const auto& r = *m.outcome();
+    EXPECT_EQ(r.cid, 1);
+    EXPECT_EQ(r.parameters.session.max_connections, 2U);
+    EXPECT_EQ(r.parameters.session.target_portal_group_tag, 1);
+    EXPECT_EQ(r.parameters.session.max_burst_length, leading.parameters.session.max_burst_length);
+    EXPECT_FALSE(iscsi::connection_mismatch(leading.parameters.connection, r.parameters.connection));
+}
+
+TEST(LoginMcs, ConnectionMismatchNamesTheKey) {
+    iscsi::connection_params a;
+    auto b = a;
+    EXPECT_FALSE(iscsi::connection_mismatch(a, b));
+    b.header_digest = iscsi::digest_type::crc32c;
+    auto why = iscsi::connection_mismatch(a, b);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("HeaderDigest"), std::string::npos) << *why;
+    b = a;
+    b.max_send_data_segment_length = 4096;
+    why = iscsi::connection_mismatch(a, b);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("4096"), std::string::npos) << *why;
+}
+
+TEST(LoginMcs, SessionParametersWithoutTsihAreRefused) {
+    auto c = base_config();
+    c.session = iscsi::session_params{};
+    EXPECT_EQ(iscsi::login_machine::create(c).error(), errc::bad_format);
+}
+
 TEST(Login, AddedConnectionRefusesAnotherTsih) {
     auto c = base_config();
     c.tsih = 0x4321;

@@ -51,7 +51,11 @@ ATTR_TYPES = {
         "noop-interval": "u32", "noop-timeout": "u32", "cid": "u16", "sock-fd": "s32",
         "exp-stat-sn": "u32", "cmd-sn": "u32", "exp-cmd-sn": "u32", "max-cmd-sn": "u32",
         "reason": "u32", "async-event": "u8", "async-vcode": "u8", "lun": "u64", "sense": "binary",
-        "stats": "nest:stats", "pad": "pad",
+        "stats": "nest:stats", "pad": "pad", "max-connections": "u16", "conn": "nest:conn",
+    },
+    "conn": {
+        "cid": "u16", "exp-stat-sn": "u32", "cmds": "u64", "read-bytes": "u64", "write-bytes": "u64",
+        "pad": "pad",
     },
     "stats": {
         "cmds": "u64", "read-bytes": "u64", "write-bytes": "u64", "conn-errors": "u64",
@@ -59,6 +63,8 @@ ATTR_TYPES = {
         "pad": "pad",
     },
 }
+# Attributes that repeat (multi-attr in the spec): decoded as a list, printed as NAME.I.FIELD.
+MULTI = {"conn"}
 SCALARS = {"u8": "B", "u16": "H", "u32": "I", "u64": "Q", "s32": "i"}
 
 # netlink and nlctrl constants (linux/netlink.h, linux/genetlink.h)
@@ -239,6 +245,8 @@ class Family:
                 out[name] = struct.unpack(SCALARS[attr_type], value[:struct.calcsize(SCALARS[attr_type])])[0]
             elif attr_type == "string":
                 out[name] = value.rstrip(b"\0").decode(errors="replace")
+            elif attr_type.startswith("nest:") and name in MULTI:
+                out.setdefault(name, {})[str(len(out.get(name, {})))] = self.decode(value, attr_type[5:])
             elif attr_type.startswith("nest:"):
                 out[name] = self.decode(value, attr_type[5:])
             else:

@@ -18,6 +18,12 @@
  */
 #define ISCSI_INI_MAX_R2T 16
 
+/*
+ * The most connections one session may have (MC/S): session-new's max-connections is at
+ * most this, and a connection's CID is below the session's max-connections.
+ */
+#define ISCSI_INI_MAX_CONNS 16
+
 /* Longest iSCSI name in bytes (RFC 7143 section 4.2.7.1), without the terminating NUL. */
 #define ISCSI_INI_NAME_LEN 223
 #define ISCSI_INI_MCGRP_EVENTS "events"
@@ -119,7 +125,10 @@ enum {
 	ISCSI_INI_A_NOOP_INTERVAL,
 	/* Seconds a ping may stay unanswered before the connection is declared dead (default 5). */
 	ISCSI_INI_A_NOOP_TIMEOUT,
-	/* Connection ID (CID) of the login that made the connection. */
+	/*
+	 * Connection ID (CID) of the login that made the connection; below the session's
+	 * max-connections. In conn-error: the connection that failed.
+	 */
 	ISCSI_INI_A_CID,
 	/*
 	 * File descriptor, in the caller's process, of the connected TCP socket that finished the
@@ -148,9 +157,36 @@ enum {
 	ISCSI_INI_A_STATS,
 	/* Alignment padding before 64-bit attributes; carries nothing. */
 	ISCSI_INI_A_PAD,
+	/*
+	 * MaxConnections of the login (default 1): how many connections the session may have.
+	 * The connection with CID 0 is the leading one; CIDs 1 to max-connections - 1 are added
+	 * with conn-bind once the leading one is bound. Commands go to the connection of their
+	 * blk-mq hardware queue (one queue per connection).
+	 */
+	ISCSI_INI_A_MAX_CONNECTIONS,
+	/* One bound connection of the session (repeated, one per connection). */
+	ISCSI_INI_A_CONN,
 
 	__ISCSI_INI_A_MAX,
 	ISCSI_INI_A_MAX = (__ISCSI_INI_A_MAX - 1)
+};
+
+enum {
+	/* Connection ID. */
+	ISCSI_INI_A_CONN_CID = 1,
+	/* The StatSN the connection expects next. */
+	ISCSI_INI_A_CONN_EXP_STAT_SN,
+	/* SCSI commands sent on this connection since it was bound. */
+	ISCSI_INI_A_CONN_CMDS,
+	/* Bytes received in Data-In PDUs on this connection since it was bound. */
+	ISCSI_INI_A_CONN_READ_BYTES,
+	/* Bytes sent as immediate data and Data-Out on this connection since it was bound. */
+	ISCSI_INI_A_CONN_WRITE_BYTES,
+	/* Alignment padding before 64-bit attributes; carries nothing. */
+	ISCSI_INI_A_CONN_PAD,
+
+	__ISCSI_INI_A_CONN_MAX,
+	ISCSI_INI_A_CONN_MAX = (__ISCSI_INI_A_CONN_MAX - 1)
 };
 
 enum {
@@ -170,7 +206,7 @@ enum {
 	ISCSI_INI_A_STATS_ABORTS,
 	/* LOGICAL UNIT RESET and TARGET WARM RESET functions sent. */
 	ISCSI_INI_A_STATS_RESETS,
-	/* Connections bound (the first one and every recovery). */
+	/* Connections bound (every connection of the first login and of every recovery). */
 	ISCSI_INI_A_STATS_BINDS,
 	/* Alignment padding before 64-bit attributes; carries nothing. */
 	ISCSI_INI_A_STATS_PAD,
@@ -189,9 +225,12 @@ enum {
 	 */
 	ISCSI_INI_CMD_SESSION_NEW,
 	/*
-	 * Hand a logged-in TCP socket to a session (state new, recovering or failed). The kernel
-	 * starts the full feature phase on it; the first bind scans the LUNs (REPORT LUNS), a
-	 * later one resumes the held I/O on the same disks.
+	 * Hand a logged-in TCP socket to a session. CID 0 is the leading connection: the session
+	 * must have no connection (state new, recovering or failed); the kernel starts the full
+	 * feature phase on it, the first bind scans the LUNs (REPORT LUNS), a later one resumes the
+	 * held I/O on the same disks. CID k (1 to max-connections - 1) adds a connection that logged
+	 * in to the same session (same ISID and TSIH): the session must be logged in on CID 0 and
+	 * CID k must be free. Any connection's failure fails all of them (ErrorRecoveryLevel 0).
 	 */
 	ISCSI_INI_CMD_CONN_BIND,
 	/*

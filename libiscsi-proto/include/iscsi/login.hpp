@@ -71,10 +71,13 @@ enum class auth_policy : std::uint8_t {
 using login_status = std::uint16_t;
 
 struct login_config {
-    session_identity identity;         // names, alias, session type
-    isid_bytes isid{};                 // see make_random_isid()
-    std::uint16_t tsih = 0;            // 0: a new session (or reinstatement of one with this ISID)
-    std::uint16_t cid = 0;             // connection ID
+    session_identity identity; // names, alias, session type
+    isid_bytes isid{};         // see make_random_isid()
+    std::uint16_t tsih = 0;    // 0: a new session (or reinstatement of one with this ISID)
+    std::uint16_t cid = 0;     // connection ID
+    // With tsih != 0 (a connection added to a session): the session's negotiated parameters,
+    // which the outcome carries as its session part (only connection keys are negotiated again).
+    std::optional<session_params> session;
     std::uint32_t cmd_sn = 0;          // CmdSN of the Login Requests: the session's initial CmdSN
     std::uint32_t exp_stat_sn = 0;     // ExpStatSN of the first Login Request
     std::uint32_t itt = 0;             // Initiator Task Tag of every Login Request of this login
@@ -133,6 +136,29 @@ struct login_failure {
     // (None)".
     std::string message;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Multiple connections per session (MC/S, RFC 7143 sections 5.3.1 and 6.3)
+
+// The login of connection `cid` added to the session that `leading` (the configuration of the
+// leading connection's login) established with the outcome `established`: the same names,
+// authentication and ISID, the session's TSIH, its own CID, the session's next CmdSN, and the
+// session parameters of `established`. The connection keys are pinned to what the leading
+// connection negotiated (digests, our MaxRecvDataSegmentLength), because the kernel keeps one set
+// for the whole session; connection_mismatch() checks what the target made of them.
+// errc::bad_format when cid is 0 (the leading connection's) or `established` is not a normal
+// session's.
+result<login_config> added_connection_config(const login_config& leading, const login_result& established,
+                                             std::uint16_t cid);
+
+// Empty when an added connection negotiated the same connection parameters as the leading one;
+// otherwise what differs, for a human ("HeaderDigest: CRC32C on the leading connection, None here").
+std::optional<std::string> connection_mismatch(const connection_params& leading,
+                                               const connection_params& added);
+
+// How many connections a session opens: what we offered (`wanted`), bounded by the MaxConnections
+// the leading login negotiated and by `limit` (what the kernel takes); at least 1.
+std::uint32_t connections_to_open(const login_result& established, std::uint32_t wanted, std::uint32_t limit);
 
 // The error category of login statuses: error_code(0x0203, login_status_category()).message() is
 // "target not found".
