@@ -496,11 +496,9 @@ static void iscsi_ini_err_work(struct work_struct *work)
 {
 	struct iscsi_ini_conn *conn = container_of(work, struct iscsi_ini_conn, err_work);
 	struct iscsi_ini_session *sess = conn->sess;
-	int err;
-
 	struct iscsi_ini_conn *c;
 	bool closed;
-	int i;
+	int err, i;
 
 	mutex_lock(&sess->mutex);
 	if (sess->removing || READ_ONCE(conn->state) != ISCSI_INI_CONN_FAILED)
