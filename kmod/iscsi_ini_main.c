@@ -14,6 +14,17 @@
 
 /* io_work of every connection; WQ_MEM_RECLAIM: writeback may depend on it */
 struct workqueue_struct *iscsi_ini_io_wq;
+
+/*
+ * io_work runs where the socket's softirq saw the data (bound, as nvme-tcp does): on a real
+ * network that is the NIC's interrupt CPU, and the data is read cache-hot. On loopback the
+ * softirq runs on the target's sending CPU, so our receive copy queues behind the target's own;
+ * unbound, the scheduler may move io_work to an idle CPU (docs/performance.md has the figures).
+ */
+static bool io_unbound;
+module_param(io_unbound, bool, 0444);
+MODULE_PARM_DESC(io_unbound, "run connection I/O work on any CPU, not the one that received the data");
+
 /* connection teardown, replacement timeouts, target-requested logouts */
 struct workqueue_struct *iscsi_ini_recovery_wq;
 
@@ -22,7 +33,9 @@ static int __init iscsi_ini_init(void)
 	int ret;
 
 	iscsi_ini_pdu_check_sizes();
-	iscsi_ini_io_wq = alloc_workqueue("iscsi_ini_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	/* WQ_SYSFS: /sys/devices/virtual/workqueue/iscsi_ini_io shows which, and its CPU mask */
+	iscsi_ini_io_wq = alloc_workqueue("iscsi_ini_io", WQ_MEM_RECLAIM | WQ_HIGHPRI | WQ_SYSFS |
+					  (io_unbound ? WQ_UNBOUND : 0), 0);
 	if (!iscsi_ini_io_wq)
 		return -ENOMEM;
 	iscsi_ini_recovery_wq = alloc_workqueue("iscsi_ini_recovery", WQ_MEM_RECLAIM, 0);

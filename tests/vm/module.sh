@@ -19,8 +19,13 @@ check_output "iscsid --check-kernel gets the interface version" 'netlink interfa
 	"$build/iscsid/iscsid" --check-kernel
 check_output "the version query works for an unprivileged user" 'netlink interface version 1 ' \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$build/iscsid/iscsid" --check-kernel
+check_output "connection I/O runs on the receiving CPU by default (per-CPU workqueue)" '^1$' \
+	cat /sys/devices/virtual/workqueue/iscsi_ini_io/per_cpu
 check "rmmod iscsi_ini" rmmod iscsi_ini
 check_fails "family gone after unload" genl ctrl get name iscsi_ini
 check_output "iscsid names the missing module" 'not loaded' sh -c "'$build/iscsid/iscsid' --check-kernel 2>&1; true"
 check "load and unload again" sh -c "insmod '$build/kmod/iscsi_ini.ko' && rmmod iscsi_ini"
+check_output "io_unbound=1 makes the I/O workqueue unbound" '^0$' sh -c \
+	"insmod '$build/kmod/iscsi_ini.ko' io_unbound=1 && cat /sys/devices/virtual/workqueue/iscsi_ini_io/per_cpu"
+check "rmmod after io_unbound=1" rmmod iscsi_ini
 tap_end

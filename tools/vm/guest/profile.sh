@@ -3,8 +3,10 @@
 # Guest half of tools/bench --profile: the bench LUN through open-iscsi and this initiator, short fio
 # runs of chosen workloads side by side, then `perf record -a` of this initiator under each of them.
 # With several modules (--ko NAME=PATH, repeatable) each is loaded in turn and measured against
-# open-iscsi in the same boot: before/after ratios of a change.
-# usage: profile.sh [--ko NAME=PATH]... BUILD_DIR RUNTIME_SECONDS WORKLOAD...  (WORKLOAD: name:rw:bs:qd)
+# open-iscsi in the same boot: before/after ratios of a change. PATH may end in ,param=value,... for
+# module parameters (the same module with different settings).
+# usage: profile.sh [--ko NAME=PATH[,PARAM=VALUE...]]... BUILD_DIR RUNTIME_SECONDS WORKLOAD...
+#        (WORKLOAD: name:rw:bs:qd)
 set -euo pipefail
 modules=()
 while [[ $1 == --ko ]]; do modules+=("$2"); shift 2; done
@@ -44,7 +46,9 @@ run_fio() { # DISK RW BS QD
 ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
 for m in "${modules[@]}"; do
 	name=${m%%=*} ko=${m#*=}
-	insmod "$ko"
+	IFS=, read -r -a params <<<"${ko#*,}"
+	[[ $ko == *,* ]] || params=()
+	insmod "${ko%%,*}" "${params[@]}"
 	"$build/iscsid/iscsid" --foreground 2>/tmp/iscsid.log &
 	daemon=$!
 	for _ in $(seq 50); do [[ -S /run/iscsid/iscsid.sock ]] && break; sleep 0.1; done
@@ -67,10 +71,10 @@ for m in "${modules[@]}"; do
 			b=$(run_fio "$ours" "$rw" "$bs" "$qd")
 			if [[ -n $open_iscsi ]]; then
 				a=$(run_fio "$open_iscsi" "$rw" "$bs" "$qd")
-				echo "# $wname rep $rep open-iscsi: ${a#* }" | tee /dev/stderr
-				echo "# $wname rep $rep $name: ${b#* }  ratio $(echo "scale=2; ${b%% *} / ${a%% *}" | bc)" | tee /dev/stderr
+				echo "# $wname rep $rep open-iscsi: ${a#* }"
+				echo "# $wname rep $rep $name: ${b#* }  ratio $(echo "scale=2; ${b%% *} / ${a%% *}" | bc)"
 			else
-				echo "# $wname rep $rep $name: ${b#* }" | tee /dev/stderr
+				echo "# $wname rep $rep $name: ${b#* }"
 			fi
 		done
 	done
