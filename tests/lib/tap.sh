@@ -67,3 +67,14 @@ status_of() {
 	"$@" >/dev/null 2>&1
 	echo "status $?"
 }
+
+# wait_until TIMEOUT COMMAND [ARGS...]: polls every 0.2 s until the command succeeds; fails when
+# TIMEOUT seconds pass first. For waits on the system under test, not a check point.
+wait_until() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		(($(date +%s) >= end)) && return 1
+		sleep 0.2
+	done
+}

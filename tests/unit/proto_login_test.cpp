@@ -124,8 +124,8 @@ iscsi::pdu on_wire(const login_response_pdu& r) {
     return target_pdu_on_wire(r.to_pdu());
 }
 
-// The answers tgtd gives to our default operational offer.
-std::vector<text_pair> operational_answers(const request& req) {
+// The answers tgtd gives to our default operational offer, with some values replaced.
+std::vector<text_pair> operational_answers(const request& req, const std::vector<text_pair>& replaced = {}) {
     const std::map<std::string, std::string, std::less<>> answers{
         {"HeaderDigest", "None"},      {"DataDigest", "None"},    {"MaxConnections", "1"},
         {"InitialR2T", "Yes"},         {"ImmediateData", "Yes"},  {"MaxBurstLength", "262144"},
@@ -138,6 +138,10 @@ std::vector<text_pair> operational_answers(const request& req) {
         if (auto it = answers.find(k.key); it != answers.end())
             out.push_back({k.key, it->second});
     out.push_back({"MaxRecvDataSegmentLength", "65536"});
+    for (auto& a : out)
+        for (const auto& r : replaced)
+            if (a.key == r.key)
+                a.value = r.value;
     return out;
 }
 
@@ -173,6 +177,13 @@ struct scripted_target {
 
 std::vector<text_pair> first_security_answer() {
     return {{"AuthMethod", "None"}, {"TargetPortalGroupTag", "1"}, {"TargetAlias", "vol-one"}};
+}
+
+// Starts the login and lets the target pass the security stage: the operational request.
+request to_operational(iscsi::login_machine& m, scripted_target& t) {
+    const auto first = on_wire(m.start());
+    return on_wire(
+        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
 }
 
 // Drives a login without authentication through the operational stage.
@@ -296,13 +307,8 @@ TEST(Login, DigestsNegotiatedWhenTheTargetAcceptsThem) {
     c.preferences.data_digest = {iscsi::digest_type::crc32c};
     auto m = make_machine(c);
     scripted_target t;
-    const auto first = on_wire(m.start());
-    const auto op = on_wire(
-        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
-    auto answers = operational_answers(op);
-    for (auto& a : answers)
-        if (a.key == "HeaderDigest" || a.key == "DataDigest")
-            a.value = "CRC32C";
+    const auto op = to_operational(m, t);
+    const auto answers = operational_answers(op, {{"HeaderDigest", "CRC32C"}, {"DataDigest", "CRC32C"}});
     ASSERT_TRUE(m.receive(on_wire(t.respond(op, answers, true, login_stage::full_feature))));
     ASSERT_TRUE(m.outcome());
     EXPECT_EQ(m.outcome()->parameters.connection.header_digest, iscsi::digest_type::crc32c);
@@ -354,14 +360,9 @@ iscsi::login_result leading_login(std::uint32_t offered, const std::string& answ
     c.preferences.max_connections = offered;
     auto m = make_machine(c);
     scripted_target t;
-    const auto first = on_wire(m.start());
-    const auto op = on_wire(
-        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
+    const auto op = to_operational(m, t);
     EXPECT_EQ(op.key("MaxConnections"), std::to_string(offered));
-    auto answers = operational_answers(op);
-    for (auto& a : answers)
-        if (a.key == "MaxConnections")
-            a.value = answer;
+    const auto answers = operational_answers(op, {{"MaxConnections", answer}});
     auto done = m.receive(on_wire(t.respond(op, answers, true, login_stage::full_feature)));
     EXPECT_TRUE(done) << m.failure().message;
     EXPECT_TRUE(m.outcome());
@@ -381,13 +382,8 @@ TEST(LoginMcs, TheTargetsMaxConnectionsBoundsTheConnections) {
     c.preferences.max_connections = 2;
     auto m = make_machine(c);
     scripted_target t;
-    const auto first = on_wire(m.start());
-    const auto op = on_wire(
-        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
-    auto answers = operational_answers(op);
-    for (auto& a : answers)
-        if (a.key == "MaxConnections")
-            a.value = "8";
+    const auto op = to_operational(m, t);
+    const auto answers = operational_answers(op, {{"MaxConnections", "8"}});
     EXPECT_FALSE(m.receive(on_wire(t.respond(op, answers, true, login_stage::full_feature))));
 }
 
@@ -500,9 +496,7 @@ TEST(Login, TargetThatSkipsTheAuthMethodAnswerGetsNone) {
 TEST(Login, OperationalProposalsOfTheTargetAreAnswered) {
     auto m = make_machine(base_config());
     scripted_target t;
-    const auto first = on_wire(m.start());
-    const auto op = on_wire(
-        m.receive(on_wire(t.respond(first, first_security_answer(), true, login_stage::operational))));
+    const auto op = to_operational(m, t);
     auto answers = operational_answers(op);
     answers.push_back({"X-com.example.Feature", "On"});
     const auto reply = on_wire(m.receive(on_wire(t.respond(op, answers, false))));

@@ -51,16 +51,6 @@ ledger_has() { [ "$(wc -l </tmp/ledger 2>/dev/null || echo 0)" -ge "$1" ]; }
 # becomes BLK_STS_TRANSPORT, which the block layer hands up as ENOLINK; EIO is as good.
 io_error='Link has been severed|Input/output error'
 
-# wait_until TIMEOUT COMMAND...: polls every 0.2 s; fails when TIMEOUT seconds pass first.
-wait_until() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		(($(date +%s) >= end)) && return 1
-		sleep 0.2
-	done
-}
-
 # The session's SCSI host in sysfs (the module's attributes), its state, id and disk.
 host_dir() { grep -lx "$t" /sys/class/scsi_host/host*/target_name 2>/dev/null | head -n 1 | xargs -r dirname; }
 state() { cat "$(host_dir)/session_state" 2>/dev/null; }

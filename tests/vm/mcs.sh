@@ -21,15 +21,6 @@ t1=iqn.2003-01.org.linux-iscsi.vm:mcs1
 export ISCSICTL_STORE=/tmp/targets.ini ISCSICTL_INITIATORNAME=/tmp/initiatorname.iscsi
 log=/tmp/iscsid.log
 
-wait_until() { # TIMEOUT COMMAND...
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		(($(date +%s) >= end)) && return 1
-		sleep 0.2
-	done
-}
-
 # session_field IQN PYTHON-EXPRESSION: evaluates the expression on `show session --json` (as s).
 session_field() {
 	ctl --json show session "$1" | python3 -c '
