@@ -45,10 +45,9 @@ run_fio() { # DISK RW BS QD
 }
 ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
 for m in "${modules[@]}"; do
-	name=${m%%=*} ko=${m#*=}
-	IFS=, read -r -a params <<<"${ko#*,}"
-	[[ $ko == *,* ]] || params=()
-	insmod "${ko%%,*}" "${params[@]}"
+	name=${m%%=*}
+	IFS=, read -r -a ko_and_params <<<"${m#*=}" # PATH, then its parameters
+	insmod "${ko_and_params[@]}"
 	"$build/iscsid/iscsid" --foreground 2>/tmp/iscsid.log &
 	daemon=$!
 	for _ in $(seq 50); do [[ -S /run/iscsid/iscsid.sock ]] && break; sleep 0.1; done
