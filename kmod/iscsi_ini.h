@@ -6,10 +6,11 @@
  * One session is one Scsi_Host (the session lives in its hostdata) with up to max_conns
  * connections (MC/S), slot k holding CID k; the host has one blk-mq hardware queue per slot and
  * a command goes out, and stays for all its PDUs, on the connection of its hardware queue (the
- * leading connection, CID 0, when that one is not bound). Socket I/O of a connection runs under
- * its io_mutex: in io_work, or inline in queuecommand when the connection is idle (the host's
- * queues are BLK_MQ_F_BLOCKING). The R2T handler, the NOP timer and the error handler only push
- * tasks onto a list and schedule io_work. Connection failures run in err_work under the session
+ * leading connection, CID 0, when that one is not bound). Socket I/O of a connection runs by its
+ * I/O owner (a bit lock, see struct iscsi_ini_conn): io_work; queuecommand sending inline when
+ * the connection is idle (the host's queues are BLK_MQ_F_BLOCKING); the socket's receive softirq
+ * reading when nobody else owns it. The R2T handler, the NOP timer and the error handler only
+ * push tasks onto a list and schedule io_work. Connection failures run in err_work under the session
  * mutex and, at ErrorRecoveryLevel 0, take every connection of the session down.
  */
 #ifndef _ISCSI_INI_H
@@ -112,8 +113,8 @@ struct iscsi_ini_cmd {
 	/*
 	 * The send side (send_queued: the command is on the send path) and the receive side
 	 * (rsp_done: its status arrived) both must let go before the command completes;
-	 * active: the ITT is live in the session's map. Only the holder of the connection's
-	 * io_mutex changes them while the connection runs; the error handler reads them.
+	 * active: the ITT is live in the session's map. Only the connection's I/O owner
+	 * changes them while the connection runs; the error handler reads them.
 	 */
 	bool			active;
 	bool			send_queued;
@@ -209,6 +210,11 @@ enum iscsi_ini_conn_state {
 	ISCSI_INI_CONN_FAILED,	/* error seen; err_work tears it down */
 };
 
+/* Bits of iscsi_ini_conn.io_flags. */
+enum iscsi_ini_conn_io_bit {
+	ISCSI_INI_IO_OWNED,	/* someone sends or receives on the connection */
+};
+
 struct iscsi_ini_session;
 
 /* Counters of one connection since it was bound. */
@@ -229,11 +235,13 @@ struct iscsi_ini_conn {
 	void			(*orig_state_change)(struct sock *sk);
 
 	/*
-	 * Whoever sends or receives holds io_mutex: io_work, or queuecommand sending inline when
-	 * it gets the mutex at once. So the send and receive state below, and the commands'
-	 * send_queued and rsp_done, still have one owner at a time.
+	 * Whoever sends or receives owns the connection's I/O (ISCSI_INI_IO_OWNED in io_flags):
+	 * io_work, which waits for it; queuecommand sending inline and the receive softirq, which
+	 * only try and leave the work to io_work when they fail. So the send and receive state
+	 * below, and the commands' send_queued and rsp_done, have one owner at a time. A bit lock,
+	 * not a mutex, because the softirq takes it.
 	 */
-	struct mutex		io_mutex;
+	unsigned long		io_flags;
 	bool			inline_send;	/* queuecommand may sleep: send from there */
 	struct work_struct	io_work;
 	struct work_struct	err_work;
@@ -400,6 +408,8 @@ void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn);
 void iscsi_ini_conn_error(struct iscsi_ini_conn *conn, int err);
 void iscsi_ini_conn_queue(struct iscsi_ini_conn *conn, struct iscsi_ini_task *task);
 void iscsi_ini_conn_push(struct iscsi_ini_conn *conn);
+void iscsi_ini_conn_io_lock(struct iscsi_ini_conn *conn);
+void iscsi_ini_conn_io_unlock(struct iscsi_ini_conn *conn);
 int iscsi_ini_conn_ctl_send(struct iscsi_ini_conn *conn, struct iscsi_ini_ctl *ctl, unsigned long timeout);
 void iscsi_ini_conn_reschedule_nop(struct iscsi_ini_conn *conn);
 bool iscsi_ini_conn_live(struct iscsi_ini_conn *conn);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The connection: the socket the daemon handed over, its callbacks, and io_work, which does all
- * sending and receiving.
+ * The connection: the socket the daemon handed over, its callbacks, and io_work, which sends
+ * and receives whatever nobody else could.
  *
  * Producers (queuecommand, the NOP timer, the error handler) push tasks onto req_list and
- * schedule io_work; the socket callbacks only schedule it. io_work sends and receives under a
- * small time budget and requeues itself while there is work, so one busy connection cannot
- * monopolise a CPU. queuecommand may sleep (the host's queues are blocking), so when nobody holds
- * the connection it sends its batch itself and saves io_work's wake-up (iscsi_ini_conn_push).
+ * schedule io_work. io_work sends and receives under a small time budget and requeues itself
+ * while there is work, so one busy connection cannot monopolise a CPU. Two shortcuts save its
+ * wake-up when nobody owns the connection's I/O: queuecommand, which may sleep (the host's
+ * queues are blocking), sends its batch itself (iscsi_ini_conn_push); and the receive softirq
+ * reads the responses itself and completes their commands (iscsi_ini_data_ready), as the
+ * socket's own readers do.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -139,6 +141,28 @@ void iscsi_ini_conn_queue(struct iscsi_ini_conn *conn, struct iscsi_ini_task *ta
 	queue_work(iscsi_ini_io_wq, &conn->io_work);
 }
 
+/*
+ * The connection's I/O owner. io_work waits for it; the others only try, and schedule io_work
+ * when they fail, so whatever they came for is done by the owner's successor.
+ */
+static bool iscsi_ini_conn_io_trylock(struct iscsi_ini_conn *conn)
+{
+	return !test_and_set_bit_lock(ISCSI_INI_IO_OWNED, &conn->io_flags);
+}
+
+void iscsi_ini_conn_io_lock(struct iscsi_ini_conn *conn)
+{
+	wait_on_bit_lock(&conn->io_flags, ISCSI_INI_IO_OWNED, TASK_UNINTERRUPTIBLE);
+}
+
+void iscsi_ini_conn_io_unlock(struct iscsi_ini_conn *conn)
+{
+	clear_bit_unlock(ISCSI_INI_IO_OWNED, &conn->io_flags);
+	/* the cleared bit must be visible before wake_up_bit looks for waiters */
+	smp_mb__after_atomic();
+	wake_up_bit(&conn->io_flags, ISCSI_INI_IO_OWNED);
+}
+
 /* Anything left to send once try_send stopped: io_work carries on with it. */
 static bool iscsi_ini_tx_pending(struct iscsi_ini_conn *conn)
 {
@@ -157,7 +181,7 @@ void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
 {
 	int ret = 0;
 
-	if (!conn->inline_send || !mutex_trylock(&conn->io_mutex)) {
+	if (!conn->inline_send || !iscsi_ini_conn_io_trylock(conn)) {
 		queue_work(iscsi_ini_io_wq, &conn->io_work);
 		return;
 	}
@@ -168,7 +192,7 @@ void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
 		else if (iscsi_ini_tx_pending(conn))
 			queue_work(iscsi_ini_io_wq, &conn->io_work);
 	}
-	mutex_unlock(&conn->io_mutex);
+	iscsi_ini_conn_io_unlock(conn);
 }
 
 /* Any context, the socket callbacks included: the teardown itself runs in err_work. */
@@ -577,17 +601,26 @@ static int iscsi_ini_recv_skb(read_descriptor_t *desc, struct sk_buff *skb, unsi
 	return consumed;
 }
 
-static int iscsi_ini_try_recv(struct iscsi_ini_conn *conn)
+/* Reads what the socket holds; the caller holds the socket's lock. */
+static int iscsi_ini_read_sock(struct iscsi_ini_conn *conn)
 {
-	struct sock *sk = conn->sock->sk;
 	read_descriptor_t desc = { .arg.data = conn, .count = 1 };
 	int ret;
 
 	conn->rx_error = 0;
-	lock_sock(sk);
-	ret = conn->sock->ops->read_sock(sk, &desc, iscsi_ini_recv_skb);
-	release_sock(sk);
+	ret = conn->sock->ops->read_sock(conn->sock->sk, &desc, iscsi_ini_recv_skb);
 	return conn->rx_error ? conn->rx_error : ret;
+}
+
+static int iscsi_ini_try_recv(struct iscsi_ini_conn *conn)
+{
+	struct sock *sk = conn->sock->sk;
+	int ret;
+
+	lock_sock(sk);
+	ret = iscsi_ini_read_sock(conn);
+	release_sock(sk);
+	return ret;
 }
 
 static void iscsi_ini_io_work(struct work_struct *work)
@@ -597,7 +630,7 @@ static void iscsi_ini_io_work(struct work_struct *work)
 	bool pending;
 	int ret;
 
-	mutex_lock(&conn->io_mutex);
+	iscsi_ini_conn_io_lock(conn);
 	do {
 		if (!iscsi_ini_conn_live(conn))
 			goto unlock;
@@ -619,19 +652,40 @@ static void iscsi_ini_io_work(struct work_struct *work)
 fail_conn:
 	iscsi_ini_conn_error(conn, ret);
 unlock:
-	mutex_unlock(&conn->io_mutex);
+	iscsi_ini_conn_io_unlock(conn);
 }
 
-/* Socket callbacks: they run in softirq context and only schedule io_work or err_work. */
+/*
+ * Socket callbacks, run in softirq context (or by a process releasing the socket), always with
+ * the socket locked: the sending side's callbacks only schedule io_work or err_work.
+ */
 
+/*
+ * New bytes: read them here, as TCP's own readers do, and complete their commands without
+ * waking io_work, unless someone owns the connection's I/O (io_work or an inline sender; also
+ * when this runs inside their own socket call): then io_work reads them. What the reading
+ * queued to send (Data-Out for an R2T, answers to pings) goes to io_work, which may sleep.
+ */
 static void iscsi_ini_data_ready(struct sock *sk)
 {
 	struct iscsi_ini_conn *conn;
+	int ret;
 
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
-	if (conn && iscsi_ini_conn_live(conn))
+	if (!conn || !iscsi_ini_conn_live(conn))
+		goto unlock;
+	if (!iscsi_ini_conn_io_trylock(conn)) {
 		queue_work(iscsi_ini_io_wq, &conn->io_work);
+		goto unlock;
+	}
+	ret = iscsi_ini_read_sock(conn);
+	if (ret < 0)
+		iscsi_ini_conn_error(conn, ret);
+	else if (iscsi_ini_tx_pending(conn))
+		queue_work(iscsi_ini_io_wq, &conn->io_work);
+	iscsi_ini_conn_io_unlock(conn);
+unlock:
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -796,7 +850,6 @@ struct iscsi_ini_conn *iscsi_ini_conn_alloc(struct iscsi_ini_session *sess, u16 
 	conn->sess = sess;
 	conn->cid = cid;
 	conn->state = ISCSI_INI_CONN_UNBOUND;
-	mutex_init(&conn->io_mutex);
 	INIT_WORK(&conn->io_work, iscsi_ini_io_work);
 	INIT_DELAYED_WORK(&conn->nop_work, iscsi_ini_nop_work);
 	init_llist_head(&conn->req_list);
@@ -907,9 +960,12 @@ void iscsi_ini_conn_stop(struct iscsi_ini_conn *conn)
 	sock->sk->sk_state_change = conn->orig_state_change;
 	write_unlock_bh(&sock->sk->sk_callback_lock);
 	kernel_sock_shutdown(sock, SHUT_RDWR);
-	/* an inline sender past its liveness check finishes; later ones see the failed state */
-	mutex_lock(&conn->io_mutex);
-	mutex_unlock(&conn->io_mutex);
+	/*
+	 * An inline sender or io_work past its liveness check finishes; later ones see the failed
+	 * state. The receive softirq ended with the callbacks above.
+	 */
+	iscsi_ini_conn_io_lock(conn);
+	iscsi_ini_conn_io_unlock(conn);
 	cancel_work_sync(&conn->io_work);
 	cancel_delayed_work_sync(&conn->nop_work);
 

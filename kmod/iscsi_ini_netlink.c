@@ -424,13 +424,16 @@ int iscsi_ini_nl_session_get_dumpit(struct sk_buff *skb, struct netlink_callback
 	return skb->len;
 }
 
-/* Events. GFP_NOIO: they come from the datapath, which must not wait for its own I/O. */
+/*
+ * Events. GFP_NOIO: they come from the datapath, which must not wait for its own I/O; GFP_ATOMIC
+ * for what the receive path sends, which may run in softirq context.
+ */
 
-static void *iscsi_ini_nl_event_start(struct sk_buff **skb, u8 cmd)
+static void *iscsi_ini_nl_event_start(struct sk_buff **skb, u8 cmd, gfp_t gfp)
 {
 	void *hdr;
 
-	*skb = genlmsg_new(NLMSG_GOODSIZE, GFP_NOIO);
+	*skb = genlmsg_new(NLMSG_GOODSIZE, gfp);
 	if (!*skb)
 		return NULL;
 	hdr = genlmsg_put(*skb, 0, 0, &iscsi_ini_genl_family, 0, cmd);
@@ -439,17 +442,18 @@ static void *iscsi_ini_nl_event_start(struct sk_buff **skb, u8 cmd)
 	return hdr;
 }
 
-static void iscsi_ini_nl_event_send(struct iscsi_ini_session *sess, struct sk_buff *skb, void *hdr)
+static void iscsi_ini_nl_event_send(struct iscsi_ini_session *sess, struct sk_buff *skb, void *hdr,
+				    gfp_t gfp)
 {
 	genlmsg_end(skb, hdr);
 	/* no listener (-ESRCH) is normal before the daemon runs */
-	genlmsg_multicast_netns(&iscsi_ini_genl_family, sess->net, skb, 0, ISCSI_INI_NLGRP_EVENTS, GFP_NOIO);
+	genlmsg_multicast_netns(&iscsi_ini_genl_family, sess->net, skb, 0, ISCSI_INI_NLGRP_EVENTS, gfp);
 }
 
 void iscsi_ini_nl_notify_conn_error(struct iscsi_ini_session *sess, u16 cid, int err)
 {
 	struct sk_buff *skb;
-	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_CONN_ERROR);
+	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_CONN_ERROR, GFP_NOIO);
 
 	if (!hdr)
 		return;
@@ -458,13 +462,13 @@ void iscsi_ini_nl_notify_conn_error(struct iscsi_ini_session *sess, u16 cid, int
 		nlmsg_free(skb);
 		return;
 	}
-	iscsi_ini_nl_event_send(sess, skb, hdr);
+	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_NOIO);
 }
 
 void iscsi_ini_nl_notify_state(struct iscsi_ini_session *sess)
 {
 	struct sk_buff *skb;
-	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_SESSION_STATE);
+	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_SESSION_STATE, GFP_NOIO);
 
 	if (!hdr)
 		return;
@@ -474,14 +478,14 @@ void iscsi_ini_nl_notify_state(struct iscsi_ini_session *sess)
 		nlmsg_free(skb);
 		return;
 	}
-	iscsi_ini_nl_event_send(sess, skb, hdr);
+	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_NOIO);
 }
 
 void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscsi_async_msg_bhs *msg,
 			       const void *sense, u32 sense_len)
 {
 	struct sk_buff *skb;
-	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_ASYNC_EVENT);
+	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_ASYNC_EVENT, GFP_ATOMIC);
 
 	if (!hdr)
 		return;
@@ -493,7 +497,7 @@ void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscs
 		nlmsg_free(skb);
 		return;
 	}
-	iscsi_ini_nl_event_send(sess, skb, hdr);
+	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_ATOMIC);
 }
 
 int __init iscsi_ini_netlink_init(void)

@@ -311,7 +311,7 @@ static struct iscsi_ini_cmd *iscsi_ini_find_cmd(struct iscsi_ini_conn *conn, u32
 	/*
 	 * Connection allegiance (RFC 7143 section 3.2.4.1): a PDU for a command that went out on
 	 * another connection is refused like one for no command; its state belongs to the other
-	 * connection's io_mutex.
+	 * connection's I/O owner.
 	 */
 	if (!cmd || cmd->itt != itt || cmd->rsp_done || cmd->conn != conn)
 		return NULL;
@@ -545,8 +545,8 @@ static int iscsi_ini_rx_nop_in(struct iscsi_ini_conn *conn)
 }
 
 /*
- * Ends the commands of this connection that a reset ended at the target. The caller holds the
- * connection's io_mutex: its receive path, or the TMF waiter for the other connections.
+ * Ends the commands of this connection that a reset ended at the target. The caller owns the
+ * connection's I/O: its receive path, or the TMF waiter for the other connections.
  */
 void iscsi_ini_reset_cmds(struct iscsi_ini_conn *conn, bool one_lun, u64 lun)
 {

@@ -297,16 +297,16 @@ static int iscsi_ini_tmf(struct iscsi_ini_session *sess, u8 function, u64 lun, s
 	}
 	/*
 	 * A reset also ended the tasks of the other connections, which will see no more PDUs for
-	 * them: end them under each connection's io_mutex, the owner of their state.
+	 * them: end them as each connection's I/O owner, the owner of their state.
 	 */
 	if (function != ISCSI_TMF_ABORT_TASK) {
 		iscsi_ini_for_each_conn(sess, i, other) {
 			if (other == conn)
 				continue;
-			mutex_lock(&other->io_mutex);
+			iscsi_ini_conn_io_lock(other);
 			if (iscsi_ini_conn_live(other))
 				iscsi_ini_reset_cmds(other, function == ISCSI_TMF_LOGICAL_UNIT_RESET, lun);
-			mutex_unlock(&other->io_mutex);
+			iscsi_ini_conn_io_unlock(other);
 		}
 	}
 	wait_event_timeout(sess->cmd_wait, iscsi_ini_tmf_settled(sess, function, lun, cmd) ||
