@@ -279,6 +279,10 @@ std::optional<kernel_event> decode_event(const netlink_message& m) {
             e.sense.assign(d, d + nla_len(tb[ISCSI_INI_A_SENSE]));
         }
         return e;
+    case ISCSI_INI_CMD_SCAN_DONE:
+        e.type = kernel_event::kind::scan_done;
+        take(tb, ISCSI_INI_A_HOST_NO, e.host_no);
+        return e;
     default:
         return std::nullopt;
     }

@@ -97,7 +97,7 @@ struct kernel_session_info {
 };
 
 struct kernel_event {
-    enum class kind { conn_error, session_state, async_event } type = kind::conn_error;
+    enum class kind { conn_error, session_state, async_event, scan_done } type = kind::conn_error;
     std::uint32_t session_id = 0;
     std::uint16_t cid = 0;
     std::uint32_t reason = 0; // conn_error: errno

@@ -59,6 +59,12 @@ struct login_in_progress {
     ~login_in_progress() { set.erase(name); }
 };
 
+struct scan_awaited {
+    std::map<std::uint32_t, bool>& scans;
+    std::uint32_t session_id;
+    ~scan_awaited() { scans.erase(session_id); }
+};
+
 // A kernel session made for a login whose connection is not bound yet. Unless the login completes
 // (release()), the destructor deletes it: a login that fails, or that is cancelled (the client
 // left, the daemon is stopping: the coroutine frame is destroyed at any co_await), must not leave
@@ -307,22 +313,27 @@ asio::awaitable<netlink_error> session_manager::bind_all(std::uint32_t session_i
     co_return netlink_error{};
 }
 
-asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t host_no) {
-    // The kernel scans after the first bind. Wait until every LUN has its disk and the set has been
-    // the same for a moment (a scan adds LUNs one by one), or the limit passes.
-    const auto deadline = std::chrono::steady_clock::now() + lun_scan_limit;
+asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t session_id, std::uint32_t host_no) {
+    // The kernel scans after the first bind and says when the scan has ended (scan-done); then each
+    // LUN needs its disk, which sd attaches a moment later. Had the event been lost, a LUN set that
+    // stays the same for lun_settle stands for it (a scan adds LUNs one by one). Or the limit passes.
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + lun_scan_limit;
     json last;
-    int stable = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
+    auto same_since = clock::now();
+    while (clock::now() < deadline) {
         json now = luns_json(host_no);
-        bool complete = !now.empty();
+        bool disks = true;
         for (const auto& l : now)
-            complete = complete && !l["device"].get<std::string>().empty();
-        stable = (complete && now == last) ? stable + 1 : 0;
-        if (stable >= 3)
+            disks = disks && !l["device"].get<std::string>().empty();
+        if (now != last)
+            same_since = clock::now();
+        const auto scan = scans_awaited_.find(session_id);
+        const bool scanned = scan != scans_awaited_.end() && scan->second;
+        if (disks && (scanned || (!now.empty() && clock::now() - same_since >= lun_settle)))
             co_return now;
         last = std::move(now);
-        if (!co_await sleep_for(std::chrono::milliseconds(100)))
+        if (!co_await sleep_for(lun_poll))
             break; // the daemon is stopping
     }
     co_return last;
@@ -392,6 +403,8 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     if (auto err = co_await kernel_.session_new(params, id, host))
         co_return response::error(failure::kernel, "kernel refused the session: " + err.describe());
     unbound_session unbound(kernel_, id);
+    scans_awaited_[id] = false; // before the bind, which starts the scan
+    scan_awaited awaited{scans_awaited_, id};
     if (auto err = co_await bind_all(id, tried))
         co_return response::error(failure::kernel, "kernel refused the connection: " + err.describe());
     unbound.release();
@@ -411,7 +424,7 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     log::notice("{}: logged in through {}, session {}, SCSI host {}, {} connection(s)", s->config.target_name,
                 s->portal, id, host, 1 + tried.added.size());
 
-    json luns = co_await wait_for_luns(host);
+    json luns = co_await wait_for_luns(id, host);
     co_return response::success({{"session", id},
                                  {"host", host},
                                  {"connections", 1 + tried.added.size()},
@@ -667,6 +680,11 @@ void session_manager::on_kernel_event(const kernel_event& e) {
         if (e.async_event == 1 && it != sessions_.end()) // RFC 7143 11.9.1: "logout request"
             log::notice("{}: the target asks for a logout (session {}): logging out, then in again",
                         it->second->config.target_name, e.session_id);
+        return;
+    case kernel_event::kind::scan_done:
+        log::debug("kernel: session {} (SCSI host {}) scanned its LUNs", e.session_id, e.host_no);
+        if (auto scan = scans_awaited_.find(e.session_id); scan != scans_awaited_.end())
+            scan->second = true;
         return;
     }
 }

@@ -29,8 +29,11 @@ namespace iscsid {
 
 class session_manager {
 public:
-    // How long a login waits for the kernel's LUN scan to show the disks.
+    // How long a login waits for the kernel's LUN scan to show the disks, how often it looks, and,
+    // when the kernel's scan-done event was lost, how long the LUN set must stay the same.
     static constexpr std::chrono::seconds lun_scan_limit{30};
+    static constexpr std::chrono::milliseconds lun_poll{20};
+    static constexpr std::chrono::milliseconds lun_settle{300};
     static constexpr std::chrono::seconds max_backoff{30};
     // A login with retry-for: first pause and its cap (the pause doubles after each attempt).
     static constexpr std::chrono::seconds first_login_retry{1};
@@ -93,7 +96,7 @@ private:
                                                  attempt& tried, std::uint32_t count);
     // Binds the leading connection (CID 0), then the added ones; the error of the leading bind.
     boost::asio::awaitable<netlink_error> bind_all(std::uint32_t session_id, attempt& tried);
-    boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t host_no);
+    boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t session_id, std::uint32_t host_no);
     std::shared_ptr<session> find(const std::string& target) const;
     // The session a request names with "target" or "session"; nullptr with `error` set otherwise.
     std::shared_ptr<session> pick(const nlohmann::json& params, const std::string& method,
@@ -106,7 +109,8 @@ private:
     std::filesystem::path state_dir_;
     task_group recoveries_;
     std::map<std::uint32_t, std::shared_ptr<session>> sessions_;
-    std::set<std::string> logging_in_; // targets with a login in progress: a second one is refused
+    std::set<std::string> logging_in_;            // targets with a login in progress: a second one is refused
+    std::map<std::uint32_t, bool> scans_awaited_; // logins' new sessions: has the first LUN scan ended?
 };
 
 } // namespace iscsid

@@ -379,6 +379,7 @@ int iscsi_ini_netlink_init(void);
 void iscsi_ini_netlink_exit(void);
 void iscsi_ini_nl_notify_conn_error(struct iscsi_ini_session *sess, u16 cid, int err);
 void iscsi_ini_nl_notify_state(struct iscsi_ini_session *sess);
+void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess);
 void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscsi_async_msg_bhs *hdr,
 			       const void *sense, u32 sense_len);
 

@@ -500,6 +500,21 @@ void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscs
 	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_ATOMIC);
 }
 
+void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess)
+{
+	struct sk_buff *skb;
+	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_SCAN_DONE, GFP_NOIO);
+
+	if (!hdr)
+		return;
+	if (nla_put_u32(skb, ISCSI_INI_A_SESSION_ID, sess->id) ||
+	    nla_put_u32(skb, ISCSI_INI_A_HOST_NO, sess->shost->host_no)) {
+		nlmsg_free(skb);
+		return;
+	}
+	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_NOIO);
+}
+
 int __init iscsi_ini_netlink_init(void)
 {
 	return genl_register_family(&iscsi_ini_genl_family);

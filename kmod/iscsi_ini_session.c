@@ -544,7 +544,13 @@ static void iscsi_ini_scan_work(struct work_struct *work)
 {
 	struct iscsi_ini_session *sess = container_of(work, struct iscsi_ini_session, scan_work);
 
-	scsi_scan_host(sess->shost);
+	/*
+	 * The target's one SCSI target, in this thread: unlike scsi_scan_host, which hands the scan
+	 * to another thread when scanning is asynchronous, so the event below would come too early.
+	 * The daemon's login answers once this event came and the LUNs' disks are there.
+	 */
+	scsi_scan_target(&sess->shost->shost_gendev, 0, 0, SCAN_WILD_CARD, SCSI_SCAN_INITIAL);
+	iscsi_ini_nl_notify_scan_done(sess);
 }
 
 static bool iscsi_ini_cmds_in_flight(struct iscsi_ini_session *sess)

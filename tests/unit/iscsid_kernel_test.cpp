@@ -185,6 +185,15 @@ TEST(KernelDecode, Events) {
     EXPECT_EQ(e->type, iscsid::kernel_event::kind::async_event);
     EXPECT_EQ(e->lun, 2u);
     EXPECT_EQ(e->sense, (std::vector<std::uint8_t>{0x70, 0, 6}));
+
+    auto scanned = message(ISCSI_INI_CMD_SCAN_DONE);
+    nla_put_u32(scanned.get(), ISCSI_INI_A_SESSION_ID, 4);
+    nla_put_u32(scanned.get(), ISCSI_INI_A_HOST_NO, 7);
+    e = iscsid::decode_event(bytes(scanned.get()));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, iscsid::kernel_event::kind::scan_done);
+    EXPECT_EQ(e->session_id, 4u);
+    EXPECT_EQ(e->host_no, 7u);
 }
 
 TEST(KernelDecode, EventsWithoutSessionOrOfAnotherCommandAreIgnored) {

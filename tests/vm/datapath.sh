@@ -105,7 +105,13 @@ check_output "first session untouched" '^logged-in$' cat "/sys/class/scsi_host/h
 check_output "session-set changes timeouts" '^noop-interval=2$' sh -c \
 	"$(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") do session-set session-id=$sid noop-interval=2 noop-timeout=3 replacement-timeout=60 &&
 	 $(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") do session-get session-id=$sid"
+nl listen --count 1 --timeout 60 >/tmp/scan-events 2>&1 &
+listener=$!
+sleep 0.5
 check "session-rescan" nl do session-rescan session-id="$sid"
+wait "$listener"
+check_output "scan-done event when the rescan has ended" "^session-id=$sid\$" \
+	sed -n '/^event=scan-done$/,/^$/p' /tmp/scan-events
 check "fio verify 4k QD1" fio_verify "$dev" 4k 1 4M
 check "fio verify 512 QD32" fio_verify "$dev" 512 32 2M
 

@@ -264,6 +264,12 @@ enum {
 	 * request, vendor event). A logout request is answered by the kernel and also reported.
 	 */
 	ISCSI_INI_CMD_ASYNC_EVENT,
+	/*
+	 * Event: a scan of the session's LUNs (after its first conn-bind, or asked for by
+	 * session-rescan) has ended; every LUN the target reported has its SCSI device. The
+	 * disks (sd) may still be attaching.
+	 */
+	ISCSI_INI_CMD_SCAN_DONE,
 
 	__ISCSI_INI_CMD_MAX,
 	ISCSI_INI_CMD_MAX = (__ISCSI_INI_CMD_MAX - 1)
