@@ -173,8 +173,21 @@ static bool iscsi_ini_tx_pending(struct iscsi_ini_conn *conn)
 static int iscsi_ini_try_send(struct iscsi_ini_conn *conn);
 
 /*
+ * Ends the turn of an owner that is not io_work (the inline sender, the receive softirq): its
+ * failure fails the connection, and what is left to send goes to io_work.
+ */
+static void iscsi_ini_conn_io_release(struct iscsi_ini_conn *conn, int ret)
+{
+	if (ret < 0)
+		iscsi_ini_conn_error(conn, ret);
+	else if (iscsi_ini_tx_pending(conn))
+		queue_work(iscsi_ini_io_wq, &conn->io_work);
+	iscsi_ini_conn_io_unlock(conn);
+}
+
+/*
  * Sends what producers queued, from the caller, when the caller may sleep and nobody else holds
- * the connection; otherwise io_work sends it. Whoever failed to get the mutex scheduled io_work,
+ * the connection; otherwise io_work sends it. Whoever failed to own the I/O scheduled io_work,
  * so nothing queued is left behind.
  */
 void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
@@ -185,14 +198,9 @@ void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
 		queue_work(iscsi_ini_io_wq, &conn->io_work);
 		return;
 	}
-	if (iscsi_ini_conn_live(conn)) {
+	if (iscsi_ini_conn_live(conn))
 		ret = iscsi_ini_try_send(conn);
-		if (ret < 0)
-			iscsi_ini_conn_error(conn, ret);
-		else if (iscsi_ini_tx_pending(conn))
-			queue_work(iscsi_ini_io_wq, &conn->io_work);
-	}
-	iscsi_ini_conn_io_unlock(conn);
+	iscsi_ini_conn_io_release(conn, ret);
 }
 
 /* Any context, the socket callbacks included: the teardown itself runs in err_work. */
@@ -669,7 +677,6 @@ unlock:
 static void iscsi_ini_data_ready(struct sock *sk)
 {
 	struct iscsi_ini_conn *conn;
-	int ret;
 
 	read_lock_bh(&sk->sk_callback_lock);
 	conn = sk->sk_user_data;
@@ -679,12 +686,7 @@ static void iscsi_ini_data_ready(struct sock *sk)
 		queue_work(iscsi_ini_io_wq, &conn->io_work);
 		goto unlock;
 	}
-	ret = iscsi_ini_read_sock(conn);
-	if (ret < 0)
-		iscsi_ini_conn_error(conn, ret);
-	else if (iscsi_ini_tx_pending(conn))
-		queue_work(iscsi_ini_io_wq, &conn->io_work);
-	iscsi_ini_conn_io_unlock(conn);
+	iscsi_ini_conn_io_release(conn, iscsi_ini_read_sock(conn));
 unlock:
 	read_unlock_bh(&sk->sk_callback_lock);
 }
