@@ -107,7 +107,7 @@ check_output "session-set changes timeouts" '^noop-interval=2$' sh -c \
 	 $(printf '%q ' /usr/bin/python3 "$top/tests/vm/nlclient.py") do session-get session-id=$sid"
 nl listen --count 1 --timeout 60 >/tmp/scan-events 2>&1 &
 listener=$!
-sleep 0.5
+wait_until 30 grep -q '^listening$' /tmp/scan-events
 check "session-rescan" nl do session-rescan session-id="$sid"
 wait "$listener"
 check_output "scan-done event when the rescan has ended" "^session-id=$sid\$" \
@@ -125,7 +125,7 @@ state_is() { # STATE: waits up to 10 s for the session state
 }
 nl listen --count 3 --timeout 90 >/tmp/events 2>&1 &
 listener=$!
-sleep 0.5
+wait_until 30 grep -q '^listening$' /tmp/events
 fio --name=kill --filename="$dev" --direct=1 --ioengine=libaio --rw=randwrite --bs=64k --iodepth=16 \
 	--size=64M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0 --output=/tmp/fio-kill.out &
 fio_pid=$!

@@ -18,7 +18,7 @@ usage:
   nlclient.py version
   nlclient.py do OP [NAME=VALUE...]        any operation, e.g. do session-get session-id=1
   nlclient.py dump OP                      e.g. dump session-get
-  nlclient.py listen [--count N] [--timeout S]
+  nlclient.py listen [--count N] [--timeout S]   "listening" on stderr once subscribed, then the events
   nlclient.py login --target IQN [options] log in, session-new (or --session ID: rebind), conn-bind
 Output is NAME=VALUE lines (nested attributes as SET.NAME=VALUE), one blank line between messages.
 """
@@ -261,9 +261,12 @@ class Family:
         replies = self.nl.request(self.id, self.cmds[op], b"", NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP)
         return [self.decode(r) for r in replies]
 
-    def listen(self, count, timeout):
-        """Yields (event name, attributes) from the events group."""
+    def listen(self, count, timeout, announce=False):
+        """Yields (event name, attributes) from the events group; with announce, says "listening"
+        on stderr once subscribed, so that a caller can start the action whose events it wants."""
         self.nl.sock.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups["events"])
+        if announce:
+            print("listening", file=sys.stderr, flush=True)
         cmd_names = {v: k for k, v in self.cmds.items()}
         deadline = time.monotonic() + timeout
         seen = 0
@@ -504,7 +507,7 @@ def main():
         elif args.command == "dump":
             print("\n\n".join("\n".join(fam.describe(r)) for r in fam.dump(args.op)))
         elif args.command == "listen":
-            for name, attrs in fam.listen(args.count, args.timeout):
+            for name, attrs in fam.listen(args.count, args.timeout, announce=True):
                 print("\n".join([f"event={name}"] + fam.describe(attrs)) + "\n", flush=True)
         elif args.command == "login":
             login(fam, args)
