@@ -213,6 +213,7 @@ enum iscsi_ini_conn_state {
 /* Bits of iscsi_ini_conn.io_flags. */
 enum iscsi_ini_conn_io_bit {
 	ISCSI_INI_IO_OWNED,	/* someone sends or receives on the connection */
+	ISCSI_INI_RX_PENDING,	/* bytes came while it was owned: the owner reads them */
 };
 
 struct iscsi_ini_session;

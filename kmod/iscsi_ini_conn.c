@@ -155,12 +155,19 @@ void iscsi_ini_conn_io_lock(struct iscsi_ini_conn *conn)
 	wait_on_bit_lock(&conn->io_flags, ISCSI_INI_IO_OWNED, TASK_UNINTERRUPTIBLE);
 }
 
+/*
+ * Lets go. Bytes that came while the caller owned the I/O and that it did not read (see
+ * iscsi_ini_data_ready) go to io_work: data_ready sets RX_PENDING before it tries the owner bit
+ * again and this tests it after clearing the bit, so one of the two reads them.
+ */
 void iscsi_ini_conn_io_unlock(struct iscsi_ini_conn *conn)
 {
 	clear_bit_unlock(ISCSI_INI_IO_OWNED, &conn->io_flags);
 	/* the cleared bit must be visible before wake_up_bit looks for waiters */
 	smp_mb__after_atomic();
 	wake_up_bit(&conn->io_flags, ISCSI_INI_IO_OWNED);
+	if (test_bit(ISCSI_INI_RX_PENDING, &conn->io_flags) && iscsi_ini_conn_live(conn))
+		queue_work(iscsi_ini_io_wq, &conn->io_work);
 }
 
 /* Anything left to send once try_send stopped: io_work carries on with it. */
@@ -171,6 +178,7 @@ static bool iscsi_ini_tx_pending(struct iscsi_ini_conn *conn)
 }
 
 static int iscsi_ini_try_send(struct iscsi_ini_conn *conn);
+static int iscsi_ini_try_recv(struct iscsi_ini_conn *conn);
 
 /*
  * Ends the turn of an owner that is not io_work (the inline sender, the receive softirq): its
@@ -200,6 +208,13 @@ void iscsi_ini_conn_push(struct iscsi_ini_conn *conn)
 	}
 	if (iscsi_ini_conn_live(conn))
 		ret = iscsi_ini_try_send(conn);
+	/*
+	 * Responses that came while sending (the softirq found the I/O owned, or they waited in
+	 * the socket's backlog until the send released it): read them here rather than wake
+	 * io_work for them, a context switch per burst saved.
+	 */
+	if (ret >= 0 && test_bit(ISCSI_INI_RX_PENDING, &conn->io_flags))
+		ret = iscsi_ini_try_recv(conn);
 	iscsi_ini_conn_io_release(conn, ret);
 }
 
@@ -615,6 +630,7 @@ static int iscsi_ini_read_sock(struct iscsi_ini_conn *conn)
 	read_descriptor_t desc = { .arg.data = conn, .count = 1 };
 	int ret;
 
+	clear_bit(ISCSI_INI_RX_PENDING, &conn->io_flags);
 	conn->rx_error = 0;
 	ret = conn->sock->ops->read_sock(conn->sock->sk, &desc, iscsi_ini_recv_skb);
 	return conn->rx_error ? conn->rx_error : ret;
@@ -650,7 +666,7 @@ static void iscsi_ini_io_work(struct work_struct *work)
 		ret = iscsi_ini_try_recv(conn);
 		if (ret < 0)
 			goto fail_conn;
-		pending |= ret > 0;
+		pending |= ret > 0 || test_bit(ISCSI_INI_RX_PENDING, &conn->io_flags);
 		if (!pending)
 			goto unlock;
 	} while (!time_after(jiffies, deadline));
@@ -671,8 +687,9 @@ unlock:
 /*
  * New bytes: read them here, as TCP's own readers do, and complete their commands without
  * waking io_work, unless someone owns the connection's I/O (io_work or an inline sender; also
- * when this runs inside their own socket call): then io_work reads them. What the reading
- * queued to send (Data-Out for an R2T, answers to pings) goes to io_work, which may sleep.
+ * when this runs inside their own socket call): then the owner reads them before it lets go
+ * (ISCSI_INI_RX_PENDING). What the reading queued to send (Data-Out for an R2T, answers to
+ * pings) goes to io_work, which may sleep.
  */
 static void iscsi_ini_data_ready(struct sock *sk)
 {
@@ -683,8 +700,12 @@ static void iscsi_ini_data_ready(struct sock *sk)
 	if (!conn || !iscsi_ini_conn_live(conn))
 		goto unlock;
 	if (!iscsi_ini_conn_io_trylock(conn)) {
-		queue_work(iscsi_ini_io_wq, &conn->io_work);
-		goto unlock;
+		/* tell the owner, then try once more: it may have let go before it could see */
+		set_bit(ISCSI_INI_RX_PENDING, &conn->io_flags);
+		/* pairs with the barrier in iscsi_ini_conn_io_unlock: one of us sees the other */
+		smp_mb__after_atomic();
+		if (!iscsi_ini_conn_io_trylock(conn))
+			goto unlock;
 	}
 	iscsi_ini_conn_io_release(conn, iscsi_ini_read_sock(conn));
 unlock:
