@@ -102,10 +102,12 @@ for ((rep = 1; rep <= repeat; rep++)); do
 		spread=()
 		((jobs == 1)) || spread=(--cpus_allowed=0,1 --cpus_allowed_policy=split --group_reporting)
 		for target in "${!disks[@]}"; do
+			cp /proc/stat /tmp/stat.before
 			fio --name="$name" --filename="${disks[$target]}" --direct=1 --ioengine=libaio \
 				--rw="$rw" --bs="$bs" --iodepth="$qd" --runtime="$runtime" --time_based \
-				--numjobs="$jobs" "${spread[@]}" \
-				--output-format=json 2>/dev/null | "$guest/fio-summary" "$name" "$target" "$rep"
+				--numjobs="$jobs" "${spread[@]}" --output-format=json 2>/dev/null >/tmp/fio.json
+			cp /proc/stat /tmp/stat.after
+			"$guest/fio-summary" "$name" "$target" "$rep" /tmp/stat.before /tmp/stat.after </tmp/fio.json
 			say "rep $rep $name $target done"
 		done
 	done

@@ -38,10 +38,29 @@ echo "# open-iscsi: ${open_iscsi:-no disk after $SECONDS s}" >&2
 modprobe libcrc32c
 export ISCSICTL_STORE=/tmp/bench-targets.ini ISCSICTL_INITIATORNAME=/tmp/bench-initiatorname
 ctl() { "$build/iscsictl/iscsictl" "$@"; }
+# Each run also says what one I/O cost the whole guest (fio-summary: CPU time, context switches)
+# and, with perf, how many work items ran per I/O: the hand-offs a command costs.
+counters=()
+if command -v perf >/dev/null && perf stat -a -e workqueue:workqueue_execute_start true 2>/dev/null; then
+	counters=(perf stat -a -x, -o /tmp/fio.stat -e workqueue:workqueue_execute_start --)
+fi
 run_fio() { # DISK RW BS QD
-	fio --name=p --filename="$1" --direct=1 --ioengine=libaio --rw="$2" --bs="$3" --iodepth="$4" \
-		--runtime="$runtime" --time_based --output-format=json 2>/dev/null |
-		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; s=j["read"] if j["read"]["io_bytes"] else j["write"]; print("%.1f iops %.0f MiB/s %.1f lat %.0f us sys %.0f%% usr %.0f%%" % (s["iops"], s["iops"], s["bw_bytes"]/2**20, s["lat_ns"]["mean"]/1000, j["sys_cpu"], j["usr_cpu"]))'
+	rm -f /tmp/fio.stat
+	cp /proc/stat /tmp/stat.before
+	"${counters[@]}" fio --name=p --filename="$1" --direct=1 --ioengine=libaio --rw="$2" --bs="$3" \
+		--iodepth="$4" --runtime="$runtime" --time_based --output-format=json 2>/dev/null >/tmp/fio.json
+	cp /proc/stat /tmp/stat.after
+	"$guest/fio-summary" p p 0 /tmp/stat.before /tmp/stat.after </tmp/fio.json | python3 -c '
+import json, sys
+s = json.loads(sys.stdin.read()[len("BENCH "):])
+line = "%.1f iops %.0f MiB/s %.1f lat %.0f us sys %.0f%% usr %.0f%% cpu/io %.0f us cs/io %.2f" % (
+    s["iops"], s["iops"], s["mib_s"], s["lat_us"], s["cpu_sys"], s["cpu_usr"], s["cpu_us_per_io"], s["cs_per_io"])
+try:
+    work = [float(l.split(",")[0]) for l in open("/tmp/fio.stat") if "workqueue_execute_start" in l]
+    line += " work/io %.2f" % (work[0] / s["ios"])
+except (OSError, IndexError, ValueError):
+    pass
+print(line)'
 }
 ctl add target "$iqn_base:bench" 127.0.0.1 >/dev/null
 for m in "${modules[@]}"; do
