@@ -282,6 +282,7 @@ std::optional<kernel_event> decode_event(const netlink_message& m) {
     case ISCSI_INI_CMD_SCAN_DONE:
         e.type = kernel_event::kind::scan_done;
         take(tb, ISCSI_INI_A_HOST_NO, e.host_no);
+        take(tb, ISCSI_INI_A_SCAN_GEN, e.scan_gen);
         return e;
     default:
         return std::nullopt;
@@ -371,8 +372,19 @@ std::error_code kernel::session_del_now(std::uint32_t session_id) {
     return nl_.send_now(msg.get());
 }
 
-asio::awaitable<netlink_error> kernel::session_rescan(std::uint32_t session_id) {
-    return simple(ISCSI_INI_CMD_SESSION_RESCAN, session_id, request_limit);
+asio::awaitable<netlink_error> kernel::session_rescan(std::uint32_t session_id, std::uint32_t& scan_gen) {
+    auto msg = nl_.new_request(ISCSI_INI_CMD_SESSION_RESCAN);
+    if (!msg || nla_put_u32(msg.get(), ISCSI_INI_A_SESSION_ID, session_id))
+        co_return no_memory();
+    std::vector<netlink_message> replies;
+    auto err = co_await nl_.request(msg.get(), false, request_limit, replies);
+    if (err)
+        co_return err;
+    attrs tb;
+    if (replies.empty() || !parse(replies.front(), tb) || !tb[ISCSI_INI_A_SCAN_GEN])
+        co_return malformed_reply();
+    scan_gen = nla_get_u32(tb[ISCSI_INI_A_SCAN_GEN]);
+    co_return err;
 }
 
 asio::awaitable<netlink_error> kernel::session_set(std::uint32_t session_id,

@@ -102,6 +102,7 @@ struct kernel_event {
     std::uint16_t cid = 0;
     std::uint32_t reason = 0; // conn_error: errno
     std::uint32_t host_no = 0;
+    std::uint32_t scan_gen = 0; // scan_done: the last scan request the ended scan covers
     session_state state = session_state::fresh;
     std::uint8_t async_event = 0;
     std::uint8_t async_vcode = 0;
@@ -141,7 +142,8 @@ public:
     std::error_code session_del_now(std::uint32_t session_id);
     boost::asio::awaitable<netlink_error> session_set(std::uint32_t session_id,
                                                       const kernel_session_settings& s);
-    boost::asio::awaitable<netlink_error> session_rescan(std::uint32_t session_id);
+    // Asks for a LUN scan; scan_gen is the request's number, which the scan_done covering it reaches.
+    boost::asio::awaitable<netlink_error> session_rescan(std::uint32_t session_id, std::uint32_t& scan_gen);
     boost::asio::awaitable<netlink_error> sessions(std::vector<kernel_session_info>& out);
 
 private:

@@ -9,6 +9,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
@@ -59,11 +60,30 @@ struct login_in_progress {
     ~login_in_progress() { set.erase(name); }
 };
 
-struct scan_awaited {
-    std::map<std::uint32_t, bool>& scans;
-    std::uint32_t session_id;
-    ~scan_awaited() { scans.erase(session_id); }
+// Watches a session's scan-done events while it lives; made before the request whose scan it awaits,
+// so the event cannot come before anyone looks for it.
+class scan_watcher {
+public:
+    scan_watcher(std::map<std::uint32_t, scan_watch>& watched, std::uint32_t session_id)
+        : watched_(watched), session_id_(session_id) {
+        ++watched_[session_id_].waiters;
+    }
+    scan_watcher(const scan_watcher&) = delete;
+    scan_watcher& operator=(const scan_watcher&) = delete;
+    ~scan_watcher() {
+        if (auto w = watched_.find(session_id_); w != watched_.end() && --w->second.waiters == 0)
+            watched_.erase(w);
+    }
+
+private:
+    std::map<std::uint32_t, scan_watch>& watched_;
+    std::uint32_t session_id_;
 };
+
+// Has a scan covering request `wanted` ended? Scan-gens wrap at 2^32: compare by distance.
+bool scan_reached(const std::optional<std::uint32_t>& ended, std::uint32_t wanted) {
+    return ended && static_cast<std::int32_t>(*ended - wanted) >= 0;
+}
 
 // A kernel session made for a login whose connection is not bound yet. Unless the login completes
 // (release()), the destructor deletes it: a login that fails, or that is cancelled (the client
@@ -313,12 +333,14 @@ asio::awaitable<netlink_error> session_manager::bind_all(std::uint32_t session_i
     co_return netlink_error{};
 }
 
-asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t session_id, std::uint32_t host_no) {
-    // The kernel scans after the first bind and says when the scan has ended (scan-done); then each
-    // LUN needs its disk, which sd attaches a moment later. Had the event been lost, a LUN set that
-    // stays the same for lun_settle stands for it (a scan adds LUNs one by one). Or the limit passes.
+asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t session_id, std::uint32_t host_no,
+                                                     std::uint32_t scan_gen,
+                                                     std::chrono::steady_clock::time_point deadline) {
+    // The kernel says when a scan has ended (scan-done, with the number of the last request it
+    // covers); then each LUN needs its disk, which sd attaches a moment later. Had the event been
+    // lost, a LUN set that stays the same for lun_settle stands for it (a scan adds LUNs one by one).
+    // Or the deadline passes. The caller watches the session's scans (scan_watcher).
     using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + lun_scan_limit;
     json last;
     auto same_since = clock::now();
     while (clock::now() < deadline) {
@@ -328,8 +350,8 @@ asio::awaitable<json> session_manager::wait_for_luns(std::uint32_t session_id, s
             disks = disks && !l["device"].get<std::string>().empty();
         if (now != last)
             same_since = clock::now();
-        const auto scan = scans_awaited_.find(session_id);
-        const bool scanned = scan != scans_awaited_.end() && scan->second;
+        const auto scan = scans_watched_.find(session_id);
+        const bool scanned = scan != scans_watched_.end() && scan_reached(scan->second.ended, scan_gen);
         if (disks && (scanned || (!now.empty() && clock::now() - same_since >= lun_settle)))
             co_return now;
         last = std::move(now);
@@ -403,8 +425,7 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     if (auto err = co_await kernel_.session_new(params, id, host))
         co_return response::error(failure::kernel, "kernel refused the session: " + err.describe());
     unbound_session unbound(kernel_, id);
-    scans_awaited_[id] = false; // before the bind, which starts the scan
-    scan_awaited awaited{scans_awaited_, id};
+    scan_watcher watcher(scans_watched_, id); // before the bind, which starts the first scan
     if (auto err = co_await bind_all(id, tried))
         co_return response::error(failure::kernel, "kernel refused the connection: " + err.describe());
     unbound.release();
@@ -424,7 +445,8 @@ asio::awaitable<response> session_manager::login(const control::request& req) {
     log::notice("{}: logged in through {}, session {}, SCSI host {}, {} connection(s)", s->config.target_name,
                 s->portal, id, host, 1 + tried.added.size());
 
-    json luns = co_await wait_for_luns(id, host);
+    // A new session's first scan, the one its first bind asked for, is request number 1.
+    json luns = co_await wait_for_luns(id, host, 1, std::chrono::steady_clock::now() + lun_scan_limit);
     co_return response::success({{"session", id},
                                  {"host", host},
                                  {"connections", 1 + tried.added.size()},
@@ -508,39 +530,39 @@ asio::awaitable<response> session_manager::rescan(const control::request& req) {
         for (const auto& k : infos)
             ids.push_back(k.session_id);
     }
-    json done = json::array();
+    // Each session's scan is watched from before it is asked for; then, session by session, its LUNs
+    // once a scan covering the request has ended (a scan already running when it was asked for does
+    // not count) and the disks are there.
+    std::deque<scan_watcher> watchers;
+    std::map<std::uint32_t, std::uint32_t> requests; // session -> scan-gen of its request
     for (auto id : ids) {
-        if (auto err = co_await kernel_.session_rescan(id)) {
+        watchers.emplace_back(scans_watched_, id);
+        std::uint32_t gen = 0;
+        if (auto err = co_await kernel_.session_rescan(id, gen)) {
             if (err.code == std::errc::no_such_file_or_directory)
                 continue; // logged out meanwhile
             co_return response::error(failure::kernel, "rescan of session " + std::to_string(id) +
                                                            " failed: " + err.describe());
         }
-        done.push_back(id);
+        requests[id] = gen;
     }
-    // The kernel scans in the background: wait until the LUN list has stopped changing.
     std::vector<kernel_session_info> infos;
-    json luns = json::array();
+    if (auto err = co_await kernel_.sessions(infos))
+        co_return response::error(failure::kernel, "cannot list the kernel's sessions: " + err.describe());
     const auto deadline = std::chrono::steady_clock::now() + rescan_limit;
-    for (int stable = 0; stable < 3 && std::chrono::steady_clock::now() < deadline;) {
-        if (!co_await sleep_for(std::chrono::milliseconds(200)))
-            break;
-        if (auto err = co_await kernel_.sessions(infos))
-            co_return response::error(failure::kernel,
-                                      "cannot list the kernel's sessions: " + err.describe());
-        json now = json::array();
-        for (const auto& k : infos) {
-            if (std::find(done.begin(), done.end(), json(k.session_id)) == done.end())
-                continue;
-            for (auto l : luns_json(k.host_no)) {
-                l["target"] = k.params.target_name;
-                l["portal"] = k.params.portal;
-                l["session"] = k.session_id;
-                now.push_back(std::move(l));
-            }
+    json done = json::array();
+    json luns = json::array();
+    for (const auto& k : infos) {
+        const auto request = requests.find(k.session_id);
+        if (request == requests.end())
+            continue;
+        done.push_back(k.session_id);
+        for (auto l : co_await wait_for_luns(k.session_id, k.host_no, request->second, deadline)) {
+            l["target"] = k.params.target_name;
+            l["portal"] = k.params.portal;
+            l["session"] = k.session_id;
+            luns.push_back(std::move(l));
         }
-        stable = now == luns ? stable + 1 : 0;
-        luns = std::move(now);
     }
     log::info("rescan of {} session(s): {} LUN(s)", done.size(), luns.size());
     co_return response::success({{"sessions", std::move(done)}, {"luns", std::move(luns)}});
@@ -683,8 +705,9 @@ void session_manager::on_kernel_event(const kernel_event& e) {
         return;
     case kernel_event::kind::scan_done:
         log::debug("kernel: session {} (SCSI host {}) scanned its LUNs", e.session_id, e.host_no);
-        if (auto scan = scans_awaited_.find(e.session_id); scan != scans_awaited_.end())
-            scan->second = true;
+        if (auto scan = scans_watched_.find(e.session_id); scan != scans_watched_.end())
+            if (!scan_reached(scan->second.ended, e.scan_gen)) // events of one session come in order
+                scan->second.ended = e.scan_gen;
         return;
     }
 }

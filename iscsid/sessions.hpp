@@ -22,10 +22,18 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 
 namespace iscsid {
+
+// The scans of one session that logins and rescans wait for: the scan-gen of the last scan-done
+// seen since the first of them began to wait.
+struct scan_watch {
+    std::optional<std::uint32_t> ended;
+    int waiters = 0;
+};
 
 class session_manager {
 public:
@@ -39,7 +47,7 @@ public:
     static constexpr std::chrono::seconds first_login_retry{1};
     static constexpr std::chrono::seconds max_login_retry{10};
     static constexpr std::uint64_t max_retry_for = 3600;
-    // How long a rescan waits for the kernel's scan to settle.
+    // How long a rescan waits for the kernel's scans and the disks.
     static constexpr std::chrono::seconds rescan_limit{10};
 
     session_manager(boost::asio::any_io_executor ex, kernel& k, std::filesystem::path state_dir);
@@ -96,7 +104,11 @@ private:
                                                  attempt& tried, std::uint32_t count);
     // Binds the leading connection (CID 0), then the added ones; the error of the leading bind.
     boost::asio::awaitable<netlink_error> bind_all(std::uint32_t session_id, attempt& tried);
-    boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t session_id, std::uint32_t host_no);
+    // The LUNs of a session once a scan covering request number `scan_gen` has ended and each LUN
+    // has its disk (or once the deadline passed).
+    boost::asio::awaitable<nlohmann::json> wait_for_luns(std::uint32_t session_id, std::uint32_t host_no,
+                                                         std::uint32_t scan_gen,
+                                                         std::chrono::steady_clock::time_point deadline);
     std::shared_ptr<session> find(const std::string& target) const;
     // The session a request names with "target" or "session"; nullptr with `error` set otherwise.
     std::shared_ptr<session> pick(const nlohmann::json& params, const std::string& method,
@@ -109,8 +121,8 @@ private:
     std::filesystem::path state_dir_;
     task_group recoveries_;
     std::map<std::uint32_t, std::shared_ptr<session>> sessions_;
-    std::set<std::string> logging_in_;            // targets with a login in progress: a second one is refused
-    std::map<std::uint32_t, bool> scans_awaited_; // logins' new sessions: has the first LUN scan ended?
+    std::set<std::string> logging_in_; // targets with a login in progress: a second one is refused
+    std::map<std::uint32_t, scan_watch> scans_watched_; // sessions whose scans someone waits for
 };
 
 } // namespace iscsid

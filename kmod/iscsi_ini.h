@@ -339,6 +339,7 @@ struct iscsi_ini_session {
 	wait_queue_head_t	state_wait;
 	struct delayed_work	replacement_work;
 	struct work_struct	scan_work;
+	atomic_t		scan_requested;	/* scan-gen of the last request for scan_work */
 	struct work_struct	logout_req_work;
 
 	struct iscsi_ini_cmd	**itt_map;	/* tag -> command in flight */
@@ -380,7 +381,7 @@ int iscsi_ini_netlink_init(void);
 void iscsi_ini_netlink_exit(void);
 void iscsi_ini_nl_notify_conn_error(struct iscsi_ini_session *sess, u16 cid, int err);
 void iscsi_ini_nl_notify_state(struct iscsi_ini_session *sess);
-void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess);
+void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess, u32 gen);
 void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscsi_async_msg_bhs *hdr,
 			       const void *sense, u32 sense_len);
 
@@ -395,7 +396,7 @@ int iscsi_ini_session_bind(struct iscsi_ini_session *sess, struct socket *sock, 
 			   struct netlink_ext_ack *extack);
 void iscsi_ini_session_set(struct iscsi_ini_session *sess, const u32 *replacement_timeout,
 			   const u32 *noop_interval, const u32 *noop_timeout, const u16 *queue_depth);
-int iscsi_ini_session_rescan(struct iscsi_ini_session *sess);
+int iscsi_ini_session_rescan(struct iscsi_ini_session *sess, u32 *gen);
 void iscsi_ini_session_update_window(struct iscsi_ini_session *sess, u32 exp_cmd_sn, u32 max_cmd_sn,
 				     bool *protocol_error);
 const char *iscsi_ini_state_name(enum iscsi_ini_session_state state);

@@ -264,16 +264,40 @@ int iscsi_ini_nl_session_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* Answers with the request's scan-gen: the scan-done that reaches it ended a scan covering it. */
 int iscsi_ini_nl_session_rescan_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct iscsi_ini_session *sess = iscsi_ini_nl_session(info);
+	struct sk_buff *reply;
+	void *hdr;
+	u32 gen;
 	int ret;
 
 	if (IS_ERR(sess))
 		return PTR_ERR(sess);
-	ret = iscsi_ini_session_rescan(sess);
-	if (ret)
+	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &iscsi_ini_genl_family, 0, ISCSI_INI_CMD_SESSION_RESCAN);
+	if (!hdr) {
+		ret = -EMSGSIZE;
+		goto free_reply;
+	}
+	ret = iscsi_ini_session_rescan(sess, &gen);
+	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "session has no live connection");
+		goto free_reply;
+	}
+	if (nla_put_u32(reply, ISCSI_INI_A_SESSION_ID, sess->id) ||
+	    nla_put_u32(reply, ISCSI_INI_A_SCAN_GEN, gen)) {
+		ret = -EMSGSIZE;
+		goto free_reply;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+free_reply:
+	nlmsg_free(reply);
 	return ret;
 }
 
@@ -500,7 +524,7 @@ void iscsi_ini_nl_notify_async(struct iscsi_ini_session *sess, const struct iscs
 	iscsi_ini_nl_event_send(sess, skb, hdr, GFP_ATOMIC);
 }
 
-void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess)
+void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess, u32 gen)
 {
 	struct sk_buff *skb;
 	void *hdr = iscsi_ini_nl_event_start(&skb, ISCSI_INI_CMD_SCAN_DONE, GFP_NOIO);
@@ -508,7 +532,8 @@ void iscsi_ini_nl_notify_scan_done(struct iscsi_ini_session *sess)
 	if (!hdr)
 		return;
 	if (nla_put_u32(skb, ISCSI_INI_A_SESSION_ID, sess->id) ||
-	    nla_put_u32(skb, ISCSI_INI_A_HOST_NO, sess->shost->host_no)) {
+	    nla_put_u32(skb, ISCSI_INI_A_HOST_NO, sess->shost->host_no) ||
+	    nla_put_u32(skb, ISCSI_INI_A_SCAN_GEN, gen)) {
 		nlmsg_free(skb);
 		return;
 	}

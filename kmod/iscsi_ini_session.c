@@ -540,17 +540,38 @@ static void iscsi_ini_replacement_work(struct work_struct *work)
 	mutex_unlock(&sess->mutex);
 }
 
+/*
+ * Numbers the request (scan-gen) and queues the scan. A request made while scan_work runs
+ * queues it again, and each run reads the count before it scans: a run covers every request
+ * counted before it began, and its scan-done says up to which one.
+ */
+static u32 iscsi_ini_session_request_scan(struct iscsi_ini_session *sess)
+{
+	u32 gen = atomic_inc_return(&sess->scan_requested);
+
+	queue_work(system_long_wq, &sess->scan_work);
+	return gen;
+}
+
 static void iscsi_ini_scan_work(struct work_struct *work)
 {
 	struct iscsi_ini_session *sess = container_of(work, struct iscsi_ini_session, scan_work);
+	u32 gen = atomic_read(&sess->scan_requested);
+	struct scsi_device *sdev;
 
 	/*
-	 * The target's one SCSI target, in this thread: unlike scsi_scan_host, which hands the scan
-	 * to another thread when scanning is asynchronous, so the event below would come too early.
-	 * The daemon's login answers once this event came and the LUNs' disks are there.
+	 * The LUNs already known first: their capacity and identity are read again, so a LUN grown
+	 * on the target shows its new size (the first scan has none yet).
+	 */
+	shost_for_each_device(sdev, sess->shost)
+		scsi_rescan_device(sdev);
+	/*
+	 * Then the target's one SCSI target, in this thread: unlike scsi_scan_host, which hands the
+	 * scan to another thread when scanning is asynchronous, so the event below would come too
+	 * early. The daemon's login answers once this event came and the LUNs' disks are there.
 	 */
 	scsi_scan_target(&sess->shost->shost_gendev, 0, 0, SCAN_WILD_CARD, SCSI_SCAN_INITIAL);
-	iscsi_ini_nl_notify_scan_done(sess);
+	iscsi_ini_nl_notify_scan_done(sess, gen);
 }
 
 static bool iscsi_ini_cmds_in_flight(struct iscsi_ini_session *sess)
@@ -821,7 +842,7 @@ int iscsi_ini_session_bind(struct iscsi_ini_session *sess, struct socket *sock, 
 	iscsi_ini_session_unblock(sess);
 	pr_info("session %u: connection %u bound%s\n", sess->id, cid, first ? "" : ", I/O resumes");
 	if (first)
-		queue_work(system_long_wq, &sess->scan_work);
+		iscsi_ini_session_request_scan(sess);
 unlock:
 	mutex_unlock(&sess->mutex);
 	return ret;
@@ -893,10 +914,10 @@ void iscsi_ini_session_set(struct iscsi_ini_session *sess, const u32 *replacemen
 	mutex_unlock(&sess->mutex);
 }
 
-int iscsi_ini_session_rescan(struct iscsi_ini_session *sess)
+int iscsi_ini_session_rescan(struct iscsi_ini_session *sess, u32 *gen)
 {
 	if (READ_ONCE(sess->state) != ISCSI_INI_SESSION_STATE_LOGGED_IN)
 		return -ENOTCONN;
-	queue_work(system_long_wq, &sess->scan_work);
+	*gen = iscsi_ini_session_request_scan(sess);
 	return 0;
 }

@@ -189,11 +189,13 @@ TEST(KernelDecode, Events) {
     auto scanned = message(ISCSI_INI_CMD_SCAN_DONE);
     nla_put_u32(scanned.get(), ISCSI_INI_A_SESSION_ID, 4);
     nla_put_u32(scanned.get(), ISCSI_INI_A_HOST_NO, 7);
+    nla_put_u32(scanned.get(), ISCSI_INI_A_SCAN_GEN, 3);
     e = iscsid::decode_event(bytes(scanned.get()));
     ASSERT_TRUE(e);
     EXPECT_EQ(e->type, iscsid::kernel_event::kind::scan_done);
     EXPECT_EQ(e->session_id, 4u);
     EXPECT_EQ(e->host_no, 7u);
+    EXPECT_EQ(e->scan_gen, 3u);
 }
 
 TEST(KernelDecode, EventsWithoutSessionOrOfAnotherCommandAreIgnored) {

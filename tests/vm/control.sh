@@ -3,7 +3,8 @@
 # Guest script (tools/vm/run --tap): the control plane as a system runs it, against LIO in the guest.
 # udev gives our disks open-iscsi's /dev/disk/by-path names (systemd-udevd with our rules); the
 # ExecStart line of the built iscsi-login.service logs in the startup = automatic targets and not the
-# manual one, and waits (--retry-for) for a target whose portal comes up 5 s late; 64 targets log in
+# manual one, and waits (--retry-for) for a target whose portal comes up 5 s late; rescan returns a
+# LUN added after the login, and the new size of one grown on the target; 64 targets log in
 # at once with login --all (wall time printed) and out with logout --all; a live modify of
 # replacement-timeout reaches the session without a relogin.
 # usage: control.sh BUILD_DIR
@@ -68,6 +69,31 @@ check_output "LUN 1 has open-iscsi's by-path name" "^$d1\$" readlink -f "$l1"
 check_output "it is the disk's only by-path name (systemd's path_id adds none)" "^$l0\$" by_path_of "$d0"
 check_output "udev records ID_PATH for the disk" "^ID_PATH=ip-127.0.0.1:3260-iscsi-$tu-lun-0\$" \
 	sh -c "udevadm info --query=property --name=$d0 | grep ^ID_PATH="
+# Rescan: a LUN added on the target after the login, then grown there. rescan answers once the scan
+# it asked for has ended and each LUN has its disk, so a script can use the answer at once. The LUN is
+# an iblock backstore on a loop device, whose size LIO reads live.
+T=/sys/kernel/config/target
+modprobe loop
+truncate -s 8M /tmp/rescan.img
+loopdev=$(losetup -f --show /tmp/rescan.img)
+mkdir -p "$T/core/iblock_0/rescan" "$T/iscsi/$tu/tpgt_1/lun/lun_2"
+echo "udev_path=$loopdev" >"$T/core/iblock_0/rescan/control"
+echo 1 >"$T/core/iblock_0/rescan/enable"
+ln -s "$T/core/iblock_0/rescan" "$T/iscsi/$tu/tpgt_1/lun/lun_2/backstore"
+lun_after_rescan() { # TARGET LUN: "SIZE disk" when rescan's answer has the LUN with its block device
+	ctl --json rescan "$1" | python3 -c '
+import json, os, stat, sys
+for l in json.load(sys.stdin):
+    if l["lun"] == int(sys.argv[1]):
+        ok = bool(l["device"]) and stat.S_ISBLK(os.stat(l["device"]).st_mode)
+        print(l["size"], "disk" if ok else "no disk: " + json.dumps(l))' "$2"
+}
+check_output "rescan returns the LUN added on the target, with its disk" '^8388608 disk$' \
+	lun_after_rescan "$tu" 2
+truncate -s 16M /tmp/rescan.img
+losetup -c "$loopdev"
+check_output "rescan returns the new size of a LUN grown on the target" '^16777216 disk$' \
+	lun_after_rescan "$tu" 2
 check "a partition on LUN 0" sh -c "echo ',,L' | sfdisk -q $d0"
 udevadm settle --timeout=60
 check_output "the partition is named -part1" "^${d0}1\$" readlink -f "$l0-part1"

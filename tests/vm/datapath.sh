@@ -108,9 +108,13 @@ check_output "session-set changes timeouts" '^noop-interval=2$' sh -c \
 nl listen --count 1 --timeout 60 >/tmp/scan-events 2>&1 &
 listener=$!
 wait_until 30 grep -q '^listening$' /tmp/scan-events
-check "session-rescan" nl do session-rescan session-id="$sid"
+# the first bind asked for scan 1: this rescan is request 2, and the scan-done that ends it says so
+check_output "session-rescan answers with the number of its scan request" '^scan-gen=2$' \
+	nl do session-rescan session-id="$sid"
 wait "$listener"
 check_output "scan-done event when the rescan has ended" "^session-id=$sid\$" \
+	sed -n '/^event=scan-done$/,/^$/p' /tmp/scan-events
+check_output "the scan-done covers the rescan's request" '^scan-gen=2$' \
 	sed -n '/^event=scan-done$/,/^$/p' /tmp/scan-events
 check "fio verify 4k QD1" fio_verify "$dev" 4k 1 4M
 check "fio verify 512 QD32" fio_verify "$dev" 512 32 2M

@@ -52,6 +52,7 @@ ATTR_TYPES = {
         "exp-stat-sn": "u32", "cmd-sn": "u32", "exp-cmd-sn": "u32", "max-cmd-sn": "u32",
         "reason": "u32", "async-event": "u8", "async-vcode": "u8", "lun": "u64", "sense": "binary",
         "stats": "nest:stats", "pad": "pad", "max-connections": "u16", "conn": "nest:conn",
+        "scan-gen": "u32",
     },
     "conn": {
         "cid": "u16", "exp-stat-sn": "u32", "cmds": "u64", "read-bytes": "u64", "write-bytes": "u64",

@@ -166,6 +166,13 @@ enum {
 	ISCSI_INI_A_MAX_CONNECTIONS,
 	/* One bound connection of the session (repeated, one per connection). */
 	ISCSI_INI_A_CONN,
+	/*
+	 * Number of a LUN scan request of the session, counted from 1 (the first conn-bind's
+	 * scan) and wrapping at 2^32. session-rescan answers with the number of its request; a
+	 * scan-done carries the number of the last request made before that scan began, so a
+	 * scan-done whose scan-gen has reached a request's number ended a scan that covers it.
+	 */
+	ISCSI_INI_A_SCAN_GEN,
 
 	__ISCSI_INI_A_MAX,
 	ISCSI_INI_A_MAX = (__ISCSI_INI_A_MAX - 1)

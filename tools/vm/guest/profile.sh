@@ -109,6 +109,18 @@ for m in "${modules[@]}"; do
 			echo "# ===== perf $wname ($name), by command"
 			perf report -i /tmp/perf.data --stdio --no-children --sort comm -g none 2>/dev/null |
 				grep -v '^#' | grep -v '^$' | head -12 || true
+			echo "# ===== perf $wname ($name), by object (the module's own code is [iscsi_ini])"
+			perf report -i /tmp/perf.data --stdio --no-children --sort dso -g none 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -10 || true
+			echo "# ===== perf $wname ($name), fio's own samples by symbol"
+			perf report -i /tmp/perf.data --stdio --no-children --comm fio --sort symbol -g none 2>/dev/null |
+				grep -v '^#' | grep -v '^$' | head -25 || true
+			# where the usual suspects come from: lock spinning, zeroing, copying
+			for sym in native_queued_spin_lock_slowpath memset_erms clear_page_erms memcpy_erms; do
+				echo "# ===== perf $wname ($name), callers of $sym"
+				perf report -i /tmp/perf.data --stdio --no-children --symbols "$sym" \
+					-g caller,0.5,callee --sort symbol 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 || true
+			done
 		done
 	fi
 	ctl logout "$iqn_base:bench" >/dev/null
