@@ -25,7 +25,7 @@ const nla_policy* family_policy() {
               ISCSI_INI_A_MAX_RECV_DLENGTH, ISCSI_INI_A_MAX_XMIT_DLENGTH, ISCSI_INI_A_FIRST_BURST_LENGTH,
               ISCSI_INI_A_MAX_BURST_LENGTH, ISCSI_INI_A_REPLACEMENT_TIMEOUT, ISCSI_INI_A_NOOP_INTERVAL,
               ISCSI_INI_A_NOOP_TIMEOUT, ISCSI_INI_A_EXP_STAT_SN, ISCSI_INI_A_CMD_SN, ISCSI_INI_A_EXP_CMD_SN,
-              ISCSI_INI_A_MAX_CMD_SN, ISCSI_INI_A_REASON})
+              ISCSI_INI_A_MAX_CMD_SN, ISCSI_INI_A_REASON, ISCSI_INI_A_SCAN_GEN})
             p[a].type = NLA_U32;
         for (int a : {ISCSI_INI_A_TSIH, ISCSI_INI_A_TPGT, ISCSI_INI_A_MAX_OUTSTANDING_R2T,
                       ISCSI_INI_A_CMDS_MAX, ISCSI_INI_A_CID, ISCSI_INI_A_MAX_CONNECTIONS})
@@ -133,6 +133,15 @@ netlink_error no_memory() {
 
 netlink_error malformed_reply() {
     return {std::make_error_code(std::errc::protocol_error), "malformed reply from the kernel"};
+}
+
+// Sends a request that the kernel answers with one message, and parses that answer into tb.
+asio::awaitable<netlink_error> request_reply(genl_socket& nl, nl_msg* msg, attrs& tb) {
+    std::vector<netlink_message> replies;
+    auto err = co_await nl.request(msg, false, kernel::request_limit, replies);
+    if (!err && (replies.empty() || !parse(replies.front(), tb)))
+        err = malformed_reply();
+    co_return err;
 }
 
 } // namespace
@@ -322,17 +331,14 @@ asio::awaitable<netlink_error> kernel::session_new(const kernel_session_params& 
     auto msg = nl_.new_request(ISCSI_INI_CMD_SESSION_NEW);
     if (!msg || !put_params(msg.get(), p))
         co_return no_memory();
-    std::vector<netlink_message> replies;
-    auto err = co_await nl_.request(msg.get(), false, request_limit, replies);
-    if (err)
-        co_return err;
     attrs tb;
-    if (replies.empty() || !parse(replies.front(), tb) || !tb[ISCSI_INI_A_SESSION_ID] ||
-        !tb[ISCSI_INI_A_HOST_NO])
+    if (auto err = co_await request_reply(nl_, msg.get(), tb))
+        co_return err;
+    if (!tb[ISCSI_INI_A_SESSION_ID] || !tb[ISCSI_INI_A_HOST_NO])
         co_return malformed_reply();
     session_id = nla_get_u32(tb[ISCSI_INI_A_SESSION_ID]);
     host_no = nla_get_u32(tb[ISCSI_INI_A_HOST_NO]);
-    co_return err;
+    co_return netlink_error{};
 }
 
 asio::awaitable<netlink_error> kernel::conn_bind(const kernel_bind_params& b) {
@@ -376,15 +382,13 @@ asio::awaitable<netlink_error> kernel::session_rescan(std::uint32_t session_id, 
     auto msg = nl_.new_request(ISCSI_INI_CMD_SESSION_RESCAN);
     if (!msg || nla_put_u32(msg.get(), ISCSI_INI_A_SESSION_ID, session_id))
         co_return no_memory();
-    std::vector<netlink_message> replies;
-    auto err = co_await nl_.request(msg.get(), false, request_limit, replies);
-    if (err)
-        co_return err;
     attrs tb;
-    if (replies.empty() || !parse(replies.front(), tb) || !tb[ISCSI_INI_A_SCAN_GEN])
+    if (auto err = co_await request_reply(nl_, msg.get(), tb))
+        co_return err;
+    if (!tb[ISCSI_INI_A_SCAN_GEN])
         co_return malformed_reply();
     scan_gen = nla_get_u32(tb[ISCSI_INI_A_SCAN_GEN]);
-    co_return err;
+    co_return netlink_error{};
 }
 
 asio::awaitable<netlink_error> kernel::session_set(std::uint32_t session_id,
